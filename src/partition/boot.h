@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* The boot contract: hvrun's reserved area (GDT, TSS, page tables, boot info, stack) and initial VP state. */
+#ifndef PART_BOOT_H
+#define PART_BOOT_H
+
+#include <stdint.h>
+
+#include <linux/kvm.h>
+
+#include "partition/mem.h"
+
+struct part_boot_params {
+	uint64_t entry;
+	uint64_t image_base;
+	uint64_t image_end;
+	uint64_t tsc_hz;
+	uint32_t vp_index;
+	const char *cmdline;     /* may be NULL */
+};
+
+/* Writes GDT, TSS, identity-map page tables and the boot information block into RAM. */
+int part_boot_write(struct part_mem *mem, const struct part_boot_params *params);
+
+/*
+ * Fills the initial 64-bit state: long mode, CPL0, flat segments, IF=0, paging on,
+ * RSP = HVRUN_STACK_TOP, RDI = boot info GPA. `sregs` should hold the vCPU's reset state.
+ */
+void part_boot_regs(const struct part_boot_params *params, struct kvm_regs *regs,
+		    struct kvm_sregs *sregs);
+
+/* 64-bit code, data and TSS descriptors as KVM segments (also used for VTL initial contexts). */
+void part_boot_flat_segments(struct kvm_sregs *sregs);
+
+#endif /* PART_BOOT_H */

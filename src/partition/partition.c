@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/* Partition lifecycle: every create has a destroy, and a failed create unwinds what it built. */
+#include "partition/partition.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hv/tlfs.h"
+#include "hvrun/abi.h"
+#include "partition/boot.h"
+#include "partition/services.h"
+#include "vmm/log.h"
+
+/* The synthetic MSR range hvrun traps to userspace (0x40000000..0x400001FF). */
+#define PART_TRAPPED_MSR_COUNT 0x200u
+
+static atomic_uint_fast64_t next_partition_id = 1;
+
+static int setup_vcpu(struct partition *p)
+{
+	struct part_boot_params bp = {
+		.image_base = p->image.base,
+		.image_end = p->image.end,
+		.entry = p->image.entry,
+		.vp_index = 0,
+		.cmdline = p->cfg.cmdline,
+	};
+	struct kvm_cpuid2 *cpuid = NULL;
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	int ret;
+
+	ret = vmm_vcpu_create(&p->vm, 0, &p->vp.vcpu);
+	if (ret)
+		return ret;
+	ret = vmm_kvm_supported_cpuid(p->kvm, &cpuid);
+	if (ret) {
+		pr_err("KVM_GET_SUPPORTED_CPUID failed: %d", ret);
+		return ret;
+	}
+	ret = vmm_vcpu_set_cpuid(&p->vp.vcpu, cpuid);
+	free(cpuid);
+	if (ret)
+		return ret;
+	ret = vmm_vcpu_tsc_khz(&p->vp.vcpu);
+	p->tsc_hz = ret > 0 ? (uint64_t)ret * 1000 : 0;
+	bp.tsc_hz = p->tsc_hz;
+
+	ret = part_boot_write(&p->mem, &bp);
+	if (ret) {
+		pr_err("cannot write the boot area: %d", ret);
+		return ret;
+	}
+	ret = vmm_vcpu_get_sregs(&p->vp.vcpu, &sregs);
+	if (ret)
+		return ret;
+	part_boot_regs(&bp, &regs, &sregs);
+	ret = vmm_vcpu_set_sregs(&p->vp.vcpu, &sregs);
+	if (!ret)
+		ret = vmm_vcpu_set_regs(&p->vp.vcpu, &regs);
+	if (ret)
+		pr_err("cannot set the initial VP state: %d", ret);
+	return ret;
+}
+
+int part_create(const struct part_config *cfg, struct partition **out, bool *usage)
+{
+	struct part_elf_limits limits;
+	struct partition *p;
+	char why[256];
+	int ret;
+
+	*usage = false;
+	*out = NULL;
+	if (cfg->mem_size < HVRUN_MEM_MIN || cfg->mem_size > HVRUN_MEM_MAX || (cfg->mem_size & 0xfff)) {
+		*usage = true;
+		pr_err("memory size %llu is not a multiple of 4 KiB between 2 MiB and 3 GiB",
+		       (unsigned long long)cfg->mem_size);
+		return -EINVAL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->cfg = *cfg;
+	p->vm.fd = -1;
+	p->vp.vcpu.fd = -1;
+	p->id = atomic_fetch_add(&next_partition_id, 1);
+
+	ret = dev_console_init(&p->console, cfg->console_out ? cfg->console_out : stdout,
+			       cfg->console_prefix);
+	if (ret)
+		goto fail_free;
+	ret = part_mem_alloc(&p->mem, 0, cfg->mem_size);
+	if (ret) {
+		pr_err("cannot allocate %llu bytes of guest RAM: %d", (unsigned long long)cfg->mem_size, ret);
+		goto fail_console;
+	}
+	limits.min_gpa = HVRUN_IMAGE_MIN_GPA;
+	limits.max_gpa = p->mem.size;
+	ret = part_elf_load(cfg->image_path, &p->mem, &limits, &p->image, why, sizeof(why));
+	if (ret) {
+		pr_err("%s: %s", cfg->image_path, why);
+		*usage = true;
+		goto fail_mem;
+	}
+	ret = vmm_router_create(&p->router);
+	if (ret)
+		goto fail_mem;
+	*out = p;
+	return 0;
+
+fail_mem:
+	part_mem_free(&p->mem);
+fail_console:
+	dev_console_fini(&p->console);
+fail_free:
+	free(p);
+	return ret;
+}
+
+int part_start(struct partition *p, const struct vmm_kvm *kvm)
+{
+	int ret;
+
+	p->kvm = kvm;
+	ret = vmm_vm_create(kvm, &p->vm);
+	if (ret)
+		return ret;
+	ret = vmm_vm_set_memory(&p->vm, 0, 0, p->mem.gpa_base, p->mem.size, p->mem.host);
+	if (ret)
+		goto fail_vm;
+	ret = vmm_vm_trap_msrs(&p->vm, HV_SYNTHETIC_MSR_FIRST, PART_TRAPPED_MSR_COUNT);
+	if (ret)
+		goto fail_vm;
+	ret = setup_vcpu(p);
+	if (ret)
+		goto fail_vcpu;
+
+	p->vp.index = 0;
+	p->vp.router = p->router;
+	p->vp.owner = p;
+	p->vp.dctx.vp_index = 0;
+	p->vp.dctx.vtl = 0;
+	p->vp.dctx.sender = p->id;
+	ret = part_services_create(p);
+	if (ret)
+		goto fail_vcpu;
+	pr_info("partition %llu: %s, %llu MiB RAM, entry %#llx, image [%#llx, %#llx)",
+		(unsigned long long)p->id, p->cfg.image_path, (unsigned long long)(p->mem.size >> 20),
+		(unsigned long long)p->image.entry, (unsigned long long)p->image.base,
+		(unsigned long long)p->image.end);
+	return 0;
+
+fail_vcpu:
+	vmm_vcpu_destroy(&p->vp.vcpu);
+fail_vm:
+	vmm_vm_destroy(&p->vm);
+	return ret;
+}
+
+int part_run(struct partition *p, int *status)
+{
+	int ret = vp_run(&p->vp, status);
+
+	dev_console_flush(&p->console);
+	return ret;
+}
+
+void part_request_stop(struct partition *p, int status)
+{
+	vp_request_stop(&p->vp, status);
+}
+
+void part_destroy(struct partition *p)
+{
+	if (!p)
+		return;
+	part_services_destroy(p);
+	vmm_vcpu_destroy(&p->vp.vcpu);
+	vmm_vm_destroy(&p->vm);
+	vmm_router_destroy(p->router);
+	part_mem_free(&p->mem);
+	dev_console_fini(&p->console);
+	free(p);
+}

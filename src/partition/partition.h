@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/* A child partition: its KVM VM, RAM, router, services, console and VPs, created and destroyed as one. */
+#ifndef PART_PARTITION_H
+#define PART_PARTITION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dev/console.h"
+#include "partition/elf.h"
+#include "partition/mem.h"
+#include "vmm/kvm.h"
+#include "vmm/router.h"
+#include "vmm/vp.h"
+
+#define PART_MAX_MODULES 32
+
+struct part_config {
+	const char *image_path;
+	uint64_t mem_size;
+	const char *cmdline;
+	FILE *console_out;       /* stdout by default */
+	const char *console_prefix;
+	const char *hv_vendor_id;  /* NULL: "Microsoft Hv" */
+};
+
+struct partition {
+	uint64_t id;
+	struct part_config cfg;
+	const struct vmm_kvm *kvm;
+	struct vmm_vm vm;
+	struct part_mem mem;
+	struct part_image image;
+	struct vmm_router *router;
+	struct dev_console console;
+	struct vp vp;                 /* VP 0 */
+	uint64_t tsc_hz;
+	void *module_state[PART_MAX_MODULES];
+	unsigned nmodules;            /* modules created, for teardown in reverse */
+};
+
+/*
+ * Create a partition from cfg: RAM and the loaded image, no KVM yet, so a bad image is reported
+ * the same on any host. On failure everything created is released; returns -errno and `*usage`
+ * tells whether the image/config was at fault (exit status 2) rather than the host.
+ */
+int part_create(const struct part_config *cfg, struct partition **out, bool *usage);
+/* Create the KVM VM, vCPU, boot state and services. part_destroy() releases them. */
+int part_start(struct partition *p, const struct vmm_kvm *kvm);
+int part_run(struct partition *p, int *status);
+void part_request_stop(struct partition *p, int status);
+void part_destroy(struct partition *p);
+
+#endif /* PART_PARTITION_H */

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT */
+/* Service registry and message delivery: message type (+ port/GPA range) -> one service. */
+#include "vmm/router.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/exitcode.h"
+#include "vmm/log.h"
+#include "vmm/msg.h"
+
+struct router_entry {
+	const struct vmm_service *svc;
+	void *opaque;
+};
+
+struct vmm_router {
+	pthread_rwlock_t lock;
+	struct router_entry *entries;
+	size_t count;
+	size_t cap;
+};
+
+bool vmm_msg_key(const struct hv_message *msg, uint64_t *key)
+{
+	switch (msg->header.message_type) {
+	case HVMSG_X64_IO_PORT_INTERCEPT:
+		*key = vmm_msg_io(msg)->port;
+		return true;
+	case HVMSG_UNMAPPED_GPA:
+	case HVMSG_GPA_INTERCEPT:
+		*key = vmm_msg_mem(msg)->gpa;
+		return true;
+	case HVMSG_X64_MSR_INTERCEPT:
+		*key = vmm_msg_msr(msg)->msr;
+		return true;
+	default:
+		*key = 0;
+		return false;
+	}
+}
+
+static bool type_is_ranged(uint32_t type)
+{
+	return type == HVMSG_X64_IO_PORT_INTERCEPT || type == HVMSG_UNMAPPED_GPA ||
+	       type == HVMSG_GPA_INTERCEPT || type == HVMSG_X64_MSR_INTERCEPT;
+}
+
+int vmm_router_create(struct vmm_router **out)
+{
+	struct vmm_router *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	if (pthread_rwlock_init(&r->lock, NULL)) {
+		free(r);
+		return -ENOMEM;
+	}
+	*out = r;
+	return 0;
+}
+
+void vmm_router_destroy(struct vmm_router *router)
+{
+	if (!router)
+		return;
+	pthread_rwlock_destroy(&router->lock);
+	free(router->entries);
+	free(router);
+}
+
+/* Half-open ranges [a, a+as) and [b, b+bs) overlap; sizes are non-zero and do not wrap. */
+static bool ranges_overlap(uint64_t a, uint64_t as, uint64_t b, uint64_t bs)
+{
+	return a < b + bs && b < a + as;
+}
+
+static bool entry_conflicts(const struct vmm_service *a, const struct vmm_service *b)
+{
+	if (a->msg_type != b->msg_type)
+		return false;
+	if (!type_is_ranged(a->msg_type))
+		return true;            /* one service per non-ranged type */
+	if (a->size == 0 || b->size == 0)
+		return a->size == b->size;  /* one default per ranged type */
+	return ranges_overlap(a->base, a->size, b->base, b->size);
+}
+
+int vmm_router_register(struct vmm_router *router, const struct vmm_service *svc, void *opaque)
+{
+	int ret = 0;
+
+	if (!router || !svc || !svc->handle || !svc->name)
+		return -EINVAL;
+	if (svc->state_mask & ~VMM_STATE_ALL)
+		return -EINVAL;
+	if (type_is_ranged(svc->msg_type)) {
+		if (svc->size && svc->base + svc->size < svc->base)
+			return -EINVAL;
+		if (svc->msg_type == HVMSG_X64_IO_PORT_INTERCEPT && svc->base + svc->size > 0x10000)
+			return -EINVAL;
+		if (svc->msg_type == HVMSG_X64_MSR_INTERCEPT && svc->base + svc->size > 0x100000000ull)
+			return -EINVAL;
+	} else if (svc->base || svc->size) {
+		return -EINVAL;
+	}
+
+	pthread_rwlock_wrlock(&router->lock);
+	for (size_t i = 0; i < router->count; i++) {
+		if (entry_conflicts(router->entries[i].svc, svc)) {
+			pr_debug("router: %s overlaps %s", svc->name, router->entries[i].svc->name);
+			ret = -EEXIST;
+			goto out;
+		}
+	}
+	if (router->count == router->cap) {
+		size_t cap = router->cap ? router->cap * 2 : 16;
+		struct router_entry *e = realloc(router->entries, cap * sizeof(*e));
+		if (!e) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		router->entries = e;
+		router->cap = cap;
+	}
+	router->entries[router->count++] = (struct router_entry){ .svc = svc, .opaque = opaque };
+out:
+	pthread_rwlock_unlock(&router->lock);
+	return ret;
+}
+
+int vmm_router_unregister(struct vmm_router *router, const struct vmm_service *svc, void *opaque)
+{
+	int ret = -ENOENT;
+
+	if (!router || !svc)
+		return -EINVAL;
+	pthread_rwlock_wrlock(&router->lock);
+	for (size_t i = 0; i < router->count; i++) {
+		if (router->entries[i].svc == svc && router->entries[i].opaque == opaque) {
+			memmove(&router->entries[i], &router->entries[i + 1],
+				(router->count - i - 1) * sizeof(router->entries[0]));
+			router->count--;
+			ret = 0;
+			break;
+		}
+	}
+	pthread_rwlock_unlock(&router->lock);
+	return ret;
+}
+
+/* Caller holds the lock. A ranged claim wins over the type's default. */
+static const struct router_entry *find_entry(const struct vmm_router *router,
+					     const struct hv_message *msg)
+{
+	const struct router_entry *fallback = NULL;
+	uint32_t type = msg->header.message_type;
+	uint64_t key;
+	bool ranged = vmm_msg_key(msg, &key);
+
+	for (size_t i = 0; i < router->count; i++) {
+		const struct vmm_service *svc = router->entries[i].svc;
+
+		if (svc->msg_type != type)
+			continue;
+		if (!ranged || svc->size == 0) {
+			if (!ranged)
+				return &router->entries[i];
+			fallback = &router->entries[i];
+			continue;
+		}
+		if (key >= svc->base && key - svc->base < svc->size)
+			return &router->entries[i];
+	}
+	return fallback;
+}
+
+const struct vmm_service *vmm_router_lookup(struct vmm_router *router, const struct hv_message *msg)
+{
+	const struct router_entry *e;
+
+	pthread_rwlock_rdlock(&router->lock);
+	e = find_entry(router, msg);
+	pthread_rwlock_unlock(&router->lock);
+	return e ? e->svc : NULL;
+}
+
+static const char *action_name(const struct vmm_reply *reply)
+{
+	switch (reply->action) {
+	case VMM_ACT_RESUME: return "resume";
+	case VMM_ACT_INJECT: return "inject";
+	case VMM_ACT_STOP: return "stop";
+	}
+	return "?";
+}
+
+int vmm_router_dispatch(struct vmm_router *router, struct vmm_exit *exit,
+			vmm_state_loader_fn load, void *load_ctx, struct vmm_reply *reply)
+{
+	const struct router_entry *e;
+	struct router_entry entry;
+	int ret;
+
+	*reply = (struct vmm_reply){ .action = VMM_ACT_RESUME };
+	/* The lock is held across the call so a service cannot be unregistered under it. */
+	pthread_rwlock_rdlock(&router->lock);
+	e = find_entry(router, exit->msg);
+	if (!e) {
+		pthread_rwlock_unlock(&router->lock);
+		*reply = (struct vmm_reply){
+			.action = VMM_ACT_STOP,
+			.status = HVRUN_EXIT_UNHANDLED,
+			.reason = "no service handles this message",
+		};
+		ret = 0;
+		goto trace;
+	}
+	entry = *e;
+
+	if ((exit->state->valid & entry.svc->state_mask) != entry.svc->state_mask) {
+		if (!load) {
+			ret = -EFAULT;
+			goto unlock;
+		}
+		ret = load(load_ctx, exit->state, entry.svc->state_mask & ~exit->state->valid);
+		if (ret)
+			goto unlock;
+	}
+	exit->state->dirty = 0;
+	ret = entry.svc->handle(entry.opaque, exit, reply);
+	if (!ret && (exit->state->dirty & ~entry.svc->state_mask)) {
+		pr_err("service %s wrote register state it did not declare", entry.svc->name);
+		ret = -EPERM;
+	}
+unlock:
+	pthread_rwlock_unlock(&router->lock);
+trace:
+	if (vmm_log_trace_enabled()) {
+		char desc[256];
+		vmm_msg_describe(exit->msg, desc, sizeof(desc));
+		if (ret)
+			vmm_trace("vp%u %s -> %s: error %d", vmm_msg_intercept(exit->msg)->vp_index, desc,
+				  e ? entry.svc->name : "(none)", ret);
+		else
+			vmm_trace("vp%u %s -> %s: %s%s%s", vmm_msg_intercept(exit->msg)->vp_index, desc,
+				  e ? entry.svc->name : "(none)", action_name(reply),
+				  reply->reason ? " " : "", reply->reason ? reply->reason : "");
+	}
+	return ret;
+}
