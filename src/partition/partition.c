@@ -15,8 +15,16 @@
 
 /* The synthetic MSR range hvrun traps to userspace (0x40000000..0x400001FF). */
 #define PART_TRAPPED_MSR_COUNT 0x200u
+/* Slots a view may use: merged runs keep real counts far below this. */
+#define PART_MAX_SLOTS 512u
 
 static atomic_uint_fast64_t next_partition_id = 1;
+
+/* An MMIO exit at a GPA the view maps means a protection or an overlay refused the access. */
+static int gpa_is_protected(void *opaque, uint64_t gpa)
+{
+	return part_view_classify(opaque, gpa, NULL) != PART_GPA_UNMAPPED;
+}
 
 static int setup_vcpu(struct partition *p)
 {
@@ -128,12 +136,17 @@ int part_start(struct partition *p, const struct vmm_kvm *kvm)
 	ret = vmm_vm_create(kvm, &p->vm);
 	if (ret)
 		return ret;
-	ret = vmm_vm_set_memory(&p->vm, 0, 0, p->mem.gpa_base, p->mem.size, p->mem.host);
+	ret = part_view_init(&p->view, &p->mem, &p->vm,
+			     kvm->max_memslots > 0 && (unsigned)kvm->max_memslots < PART_MAX_SLOTS ?
+			     (unsigned)kvm->max_memslots : PART_MAX_SLOTS);
 	if (ret)
 		goto fail_vm;
+	ret = part_view_commit(&p->view);
+	if (ret)
+		goto fail_view;
 	ret = vmm_vm_trap_msrs(&p->vm, HV_SYNTHETIC_MSR_FIRST, PART_TRAPPED_MSR_COUNT);
 	if (ret)
-		goto fail_vm;
+		goto fail_view;
 	ret = setup_vcpu(p);
 	if (ret)
 		goto fail_vcpu;
@@ -144,6 +157,8 @@ int part_start(struct partition *p, const struct vmm_kvm *kvm)
 	p->vp.dctx.vp_index = 0;
 	p->vp.dctx.vtl = 0;
 	p->vp.dctx.sender = p->id;
+	p->vp.dctx.gpa_is_protected = gpa_is_protected;
+	p->vp.dctx.opaque = &p->view;
 	ret = part_services_create(p);
 	if (ret)
 		goto fail_vcpu;
@@ -155,6 +170,8 @@ int part_start(struct partition *p, const struct vmm_kvm *kvm)
 
 fail_vcpu:
 	vmm_vcpu_destroy(&p->vp.vcpu);
+fail_view:
+	part_view_fini(&p->view);
 fail_vm:
 	vmm_vm_destroy(&p->vm);
 	return ret;
@@ -179,6 +196,7 @@ void part_destroy(struct partition *p)
 		return;
 	part_services_destroy(p);
 	vmm_vcpu_destroy(&p->vp.vcpu);
+	part_view_fini(&p->view);
 	vmm_vm_destroy(&p->vm);
 	vmm_router_destroy(p->router);
 	part_mem_free(&p->mem);

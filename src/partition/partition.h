@@ -10,6 +10,7 @@
 #include "dev/console.h"
 #include "partition/elf.h"
 #include "partition/mem.h"
+#include "partition/view.h"
 #include "vmm/kvm.h"
 #include "vmm/router.h"
 #include "vmm/vp.h"
@@ -31,6 +32,7 @@ struct partition {
 	const struct vmm_kvm *kvm;
 	struct vmm_vm vm;
 	struct part_mem mem;
+	struct part_view view;        /* VTL0's view of memory: slots, overlays, protections */
 	struct part_image image;
 	struct vmm_router *router;
 	struct dev_console console;

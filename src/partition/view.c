@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: MIT */
+/* Memory views: protection/overlay bookkeeping, slot planning (pure) and the KVM slot diff. */
+#include "partition/view.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/kvm.h>
+
+#include "vmm/kvm.h"
+#include "vmm/log.h"
+
+int part_view_init(struct part_view *v, const struct part_mem *ram, struct vmm_vm *vm, unsigned max_slots)
+{
+	memset(v, 0, sizeof(*v));
+	if (!ram->host || ram->gpa_base != 0 || (ram->size & (PART_PAGE_SIZE - 1)) || max_slots == 0)
+		return -EINVAL;
+	v->ram = ram;
+	v->vm = vm;
+	v->npages = ram->size / PART_PAGE_SIZE;
+	v->max_slots = max_slots;
+	v->prot = malloc(v->npages);
+	v->slots = calloc(max_slots, sizeof(*v->slots));
+	v->slot_ids = calloc(max_slots, sizeof(*v->slot_ids));
+	if (!v->prot || !v->slots || !v->slot_ids || pthread_mutex_init(&v->lock, NULL)) {
+		free(v->prot);
+		free(v->slots);
+		free(v->slot_ids);
+		memset(v, 0, sizeof(*v));
+		return -ENOMEM;
+	}
+	memset(v->prot, PART_PROT_ALL, v->npages);
+	return 0;
+}
+
+void part_view_fini(struct part_view *v)
+{
+	if (!v->ram)
+		return;
+	pthread_mutex_destroy(&v->lock);
+	free(v->prot);
+	free(v->slots);
+	free(v->slot_ids);
+	memset(v, 0, sizeof(*v));
+}
+
+static bool ram_page(const struct part_view *v, uint64_t gpa)
+{
+	return !(gpa & (PART_PAGE_SIZE - 1)) && gpa / PART_PAGE_SIZE < v->npages;
+}
+
+int part_view_set_overlay(struct part_view *v, void *hva, uint64_t gpa, bool writable)
+{
+	int ret = 0;
+
+	if (!hva || !ram_page(v, gpa))
+		return -EINVAL;
+	pthread_mutex_lock(&v->lock);
+	for (unsigned i = 0; i < v->noverlays; i++) {
+		if (v->overlays[i].hva == hva)
+			continue;
+		if (v->overlays[i].gpa == gpa) {
+			ret = -EBUSY;       /* two overlays at one GPA: the later one would hide the first */
+			goto out;
+		}
+	}
+	for (unsigned i = 0; i < v->noverlays; i++) {
+		if (v->overlays[i].hva == hva) {
+			v->overlays[i].gpa = gpa;
+			v->overlays[i].writable = writable;
+			goto out;
+		}
+	}
+	if (v->noverlays == PART_VIEW_MAX_OVERLAYS) {
+		ret = -ENOSPC;
+		goto out;
+	}
+	v->overlays[v->noverlays++] = (struct part_overlay){ .gpa = gpa, .hva = hva, .writable = writable };
+out:
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
+void part_view_clear_overlay(struct part_view *v, void *hva)
+{
+	pthread_mutex_lock(&v->lock);
+	for (unsigned i = 0; i < v->noverlays; i++) {
+		if (v->overlays[i].hva == hva) {
+			v->overlays[i] = v->overlays[--v->noverlays];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&v->lock);
+}
+
+int part_view_add_region(struct part_view *v, uint64_t gpa, uint64_t size, void *hva)
+{
+	int ret = 0;
+
+	if (!hva || !size || (gpa | size) & (PART_PAGE_SIZE - 1) || gpa + size < gpa ||
+	    gpa < v->ram->size)
+		return -EINVAL;
+	pthread_mutex_lock(&v->lock);
+	for (unsigned i = 0; i < v->nregions; i++) {
+		const struct part_region *r = &v->regions[i];
+		if (gpa < r->gpa + r->size && r->gpa < gpa + size) {
+			ret = -EEXIST;
+			goto out;
+		}
+	}
+	if (v->nregions == PART_VIEW_MAX_REGIONS) {
+		ret = -ENOSPC;
+		goto out;
+	}
+	v->regions[v->nregions++] = (struct part_region){ .gpa = gpa, .size = size, .hva = hva };
+out:
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
+int part_view_protect(struct part_view *v, uint64_t gpfn, uint64_t count, uint8_t prot)
+{
+	if (count == 0 || gpfn >= v->npages || count > v->npages - gpfn || (prot & ~PART_PROT_ALL))
+		return -EINVAL;
+	pthread_mutex_lock(&v->lock);
+	memset(v->prot + gpfn, prot, count);
+	pthread_mutex_unlock(&v->lock);
+	return 0;
+}
+
+uint8_t part_view_prot(const struct part_view *v, uint64_t gpa)
+{
+	uint64_t pfn = gpa / PART_PAGE_SIZE;
+
+	return pfn < v->npages ? v->prot[pfn] : 0;
+}
+
+static const struct part_overlay *overlay_at(const struct part_view *v, uint64_t page_gpa)
+{
+	for (unsigned i = 0; i < v->noverlays; i++)
+		if (v->overlays[i].gpa == page_gpa)
+			return &v->overlays[i];
+	return NULL;
+}
+
+/* Append or extend: the page joins the previous slot when flags match and memory is contiguous. */
+static int emit(struct part_slot *out, unsigned max, unsigned *n, uint64_t gpa, uint64_t size,
+		void *hva, uint32_t flags)
+{
+	if (*n) {
+		struct part_slot *last = &out[*n - 1];
+		if (last->flags == flags && last->gpa + last->size == gpa &&
+		    (uint8_t *)last->hva + last->size == (uint8_t *)hva) {
+			last->size += size;
+			return 0;
+		}
+	}
+	if (*n == max)
+		return -ENOSPC;
+	out[(*n)++] = (struct part_slot){ .gpa = gpa, .size = size, .hva = hva, .flags = flags };
+	return 0;
+}
+
+static int plan_locked(const struct part_view *v, struct part_slot *out, unsigned max)
+{
+	unsigned n = 0;
+	int ret;
+
+	for (uint64_t pfn = 0; pfn < v->npages; pfn++) {
+		uint64_t gpa = pfn * PART_PAGE_SIZE;
+		const struct part_overlay *ov = v->noverlays ? overlay_at(v, gpa) : NULL;
+
+		if (ov) {
+			ret = emit(out, max, &n, gpa, PART_PAGE_SIZE, ov->hva, ov->writable ? 0 : KVM_MEM_READONLY);
+		} else {
+			uint8_t p = v->prot[pfn];
+			if (!(p & PART_PROT_R))
+				continue;
+			ret = emit(out, max, &n, gpa, PART_PAGE_SIZE, v->ram->host + gpa,
+				   (p & PART_PROT_W) ? 0 : KVM_MEM_READONLY);
+		}
+		if (ret)
+			return ret;
+	}
+	for (unsigned i = 0; i < v->nregions; i++) {
+		if (n == max)
+			return -ENOSPC;
+		out[n++] = (struct part_slot){ .gpa = v->regions[i].gpa, .size = v->regions[i].size,
+					       .hva = v->regions[i].hva, .flags = 0 };
+	}
+	return (int)n;
+}
+
+int part_view_plan(const struct part_view *v, struct part_slot *out, unsigned max)
+{
+	int ret;
+
+	pthread_mutex_lock((pthread_mutex_t *)&v->lock);
+	ret = plan_locked(v, out, max);
+	pthread_mutex_unlock((pthread_mutex_t *)&v->lock);
+	return ret;
+}
+
+static bool slot_equal(const struct part_slot *a, const struct part_slot *b)
+{
+	return a->gpa == b->gpa && a->size == b->size && a->hva == b->hva && a->flags == b->flags;
+}
+
+static int set_slot(struct part_view *v, uint32_t id, const struct part_slot *s, bool remove)
+{
+	v->slot_ioctls++;
+	if (!v->vm)
+		return 0;
+	return vmm_vm_set_memory(v->vm, id, s->flags, s->gpa, remove ? 0 : s->size, s->hva);
+}
+
+int part_view_commit(struct part_view *v)
+{
+	struct part_slot *plan = calloc(v->max_slots, sizeof(*plan));
+	uint32_t *ids = calloc(v->max_slots, sizeof(*ids));
+	uint8_t *used = calloc(v->max_slots, 1);
+	bool *kept_new = calloc(v->max_slots, sizeof(bool));
+	int n, ret = 0;
+
+	if (!plan || !ids || !used || !kept_new) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	pthread_mutex_lock(&v->lock);
+	n = plan_locked(v, plan, v->max_slots);
+	if (n < 0) {
+		ret = n;
+		goto out;
+	}
+	/* Old slots that survive unchanged keep their ids; the rest are deleted first (no overlap). */
+	for (unsigned i = 0; i < v->nslots; i++) {
+		bool keep = false;
+		for (int j = 0; j < n; j++) {
+			if (!kept_new[j] && slot_equal(&v->slots[i], &plan[j])) {
+				kept_new[j] = true;
+				ids[j] = v->slot_ids[i];
+				used[v->slot_ids[i]] = 1;
+				keep = true;
+				break;
+			}
+		}
+		if (!keep) {
+			ret = set_slot(v, v->slot_ids[i], &v->slots[i], true);
+			if (ret)
+				goto out;
+		}
+	}
+	for (int j = 0; j < n; j++) {
+		if (kept_new[j])
+			continue;
+		uint32_t id = 0;
+		while (used[id])
+			id++;
+		used[id] = 1;
+		ids[j] = id;
+		ret = set_slot(v, id, &plan[j], false);
+		if (ret)
+			goto out;
+	}
+	memcpy(v->slots, plan, (size_t)n * sizeof(*plan));
+	memcpy(v->slot_ids, ids, (size_t)n * sizeof(*ids));
+	v->nslots = (unsigned)n;
+	v->commits++;
+out:
+	if (ret) {
+		/* KVM and the bookkeeping disagree now: forget every slot so nothing stale is trusted. */
+		pr_err("memory view update failed (%d); the partition's memory map is unusable", ret);
+		v->nslots = 0;
+	}
+	pthread_mutex_unlock(&v->lock);
+out_free:
+	free(plan);
+	free(ids);
+	free(used);
+	free(kept_new);
+	return ret;
+}
+
+enum part_gpa_kind part_view_classify(const struct part_view *v, uint64_t gpa, uint8_t *prot)
+{
+	uint64_t page = gpa & ~(PART_PAGE_SIZE - 1);
+	enum part_gpa_kind kind = PART_GPA_UNMAPPED;
+	uint8_t p = 0;
+
+	pthread_mutex_lock((pthread_mutex_t *)&v->lock);
+	if (gpa / PART_PAGE_SIZE < v->npages) {
+		const struct part_overlay *ov = overlay_at(v, page);
+		if (ov) {
+			kind = PART_GPA_OVERLAY;
+			p = PART_PROT_R | (ov->writable ? PART_PROT_W : 0);
+		} else {
+			kind = PART_GPA_RAM;
+			p = v->prot[gpa / PART_PAGE_SIZE];
+		}
+	} else {
+		for (unsigned i = 0; i < v->nregions; i++) {
+			if (gpa >= v->regions[i].gpa && gpa - v->regions[i].gpa < v->regions[i].size) {
+				kind = PART_GPA_REGION;
+				p = PART_PROT_ALL;
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock((pthread_mutex_t *)&v->lock);
+	if (prot)
+		*prot = p;
+	return kind;
+}
+
+int part_view_access(struct part_view *v, uint64_t gpa, uint64_t len, bool write, void **hva)
+{
+	uint8_t need = PART_PROT_R | (write ? PART_PROT_W : 0);
+	int ret = 0;
+
+	*hva = NULL;
+	if (len == 0 || gpa + len < gpa)
+		return -EINVAL;
+	pthread_mutex_lock(&v->lock);
+	if (part_mem_contains(v->ram, gpa, len)) {
+		for (uint64_t pg = gpa & ~(PART_PAGE_SIZE - 1); pg < gpa + len; pg += PART_PAGE_SIZE) {
+			if (overlay_at(v, pg)) {
+				ret = -EACCES;       /* hvrun's own pages are not guest memory */
+				goto out;
+			}
+			if ((v->prot[pg / PART_PAGE_SIZE] & need) != need) {
+				ret = -EACCES;
+				goto out;
+			}
+		}
+		*hva = v->ram->host + gpa;
+		goto out;
+	}
+	for (unsigned i = 0; i < v->nregions; i++) {
+		const struct part_region *r = &v->regions[i];
+		if (gpa >= r->gpa && gpa - r->gpa < r->size && len <= r->size - (gpa - r->gpa)) {
+			*hva = (uint8_t *)r->hva + (gpa - r->gpa);
+			goto out;
+		}
+	}
+	ret = -EINVAL;
+out:
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
