@@ -108,7 +108,7 @@ enum cli_result cli_parse(int argc, char **argv, struct hvrun_options *o, FILE *
 	o->mem_size = HVRUN_MEM_DEFAULT;
 	optind = 0;      /* full re-initialisation: the parser may run more than once (tests) */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+m:vqh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:m:vqh", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if (part_parse_size(optarg, &o->mem_size))

@@ -41,7 +41,10 @@
 /* 0x40000003.EDX feature flags. */
 #define HV_FEATURE_XMM_HYPERCALL_INPUT      (1u << 4)
 #define HV_FEATURE_GUEST_CRASH_MSRS         (1u << 10)
+#define HV_FEATURE_FREQUENCY_MSRS           (1u << 8)
 #define HV_FEATURE_XMM_HYPERCALL_OUTPUT     (1u << 15)
+/* 0x40000004.EAX recommendations. */
+#define HV_RECOMMEND_RELAXED_TIMING         (1u << 5)
 
 /* Synthetic MSRs. */
 #define HV_X64_MSR_GUEST_OS_ID          0x40000000u

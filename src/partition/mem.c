@@ -66,7 +66,8 @@ int part_parse_size(const char *s, uint64_t *out)
 	if (!s || !isdigit((unsigned char)*s))
 		return -EINVAL;
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	/* Decimal unless "0x": a leading zero must not silently mean octal (064M is 64 MiB). */
+	v = strtoull(s, &end, (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 16 : 10);
 	if (errno)
 		return -EINVAL;
 	switch (toupper((unsigned char)*end)) {
@@ -76,12 +77,9 @@ int part_parse_size(const char *s, uint64_t *out)
 	case 'G': shift = 30; end++; break;
 	default: return -EINVAL;
 	}
-	if ((*end == 'i' || *end == 'B') && shift) {
-		if (*end == 'i')
-			end++;
-		if (*end == 'B')
-			end++;
-	}
+	/* "K", "KB" and "KiB" all mean 1024. */
+	if (shift && (strcmp(end, "B") == 0 || strcmp(end, "iB") == 0))
+		end += strlen(end);
 	if (*end != '\0')
 		return -EINVAL;
 	if (shift && v > (UINT64_MAX >> shift))

@@ -6,9 +6,11 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hv/tlfs.h"
 #include "hvrun/abi.h"
+#include "hv/cpuid.h"
 #include "partition/boot.h"
 #include "partition/services.h"
 #include "vmm/log.h"
@@ -26,6 +28,47 @@ static int gpa_is_protected(void *opaque, uint64_t gpa)
 	return part_view_classify(opaque, gpa, NULL) != PART_GPA_UNMAPPED;
 }
 
+static uint64_t host_tsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* The reference clock starts at 0 now; without a known TSC rate it is not offered at all. */
+static int setup_clock(struct partition *p)
+{
+	uint32_t tsc_msr = 0x10;   /* IA32_TIME_STAMP_COUNTER */
+	uint64_t guest_tsc;
+	int ret;
+
+	ret = vmm_vcpu_get_msrs(&p->vp.vcpu, &tsc_msr, &guest_tsc, 1);
+	if (ret) {
+		pr_err("cannot read the guest TSC: %d", ret);
+		return ret;
+	}
+	p->hv.tsc_host_to_guest = (int64_t)(guest_tsc - host_tsc());
+	p->hv.clock_valid = hv_refclock_init(&p->hv.clock, p->tsc_hz, guest_tsc) == 0;
+	if (!p->hv.clock_valid) {
+		pr_warn("TSC frequency unknown: TIME_REF_COUNT and the reference TSC page are not offered");
+		p->hv.features.priv_eax &= ~(HV_PRIV_ACCESS_PARTITION_REF_COUNT | HV_PRIV_ACCESS_PARTITION_REF_TSC);
+	}
+	return 0;
+}
+
+uint64_t part_ref_time(const struct partition *p)
+{
+	if (!p->hv.clock_valid)
+		return 0;
+	return hv_refclock_time(&p->hv.clock, host_tsc() + (uint64_t)p->hv.tsc_host_to_guest);
+}
+
+struct part_view *part_view_of(struct partition *p, uint8_t vtl)
+{
+	return vtl == 0 ? &p->view : NULL;
+}
+
 static int setup_vcpu(struct partition *p)
 {
 	struct part_boot_params bp = {
@@ -35,7 +78,13 @@ static int setup_vcpu(struct partition *p)
 		.vp_index = 0,
 		.cmdline = p->cfg.cmdline,
 	};
-	struct kvm_cpuid2 *cpuid = NULL;
+	struct hv_cpuid_config cpuid_cfg = {
+		.vendor_id = p->cfg.hv_vendor_id,
+		.features = &p->hv.features,
+		.max_vps = HV_CPUID_MAX_VPS,
+		.max_lps = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN),
+	};
+	struct kvm_cpuid2 *cpuid = NULL, *base = NULL;
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 	int ret;
@@ -43,18 +92,27 @@ static int setup_vcpu(struct partition *p)
 	ret = vmm_vcpu_create(&p->vm, 0, &p->vp.vcpu);
 	if (ret)
 		return ret;
-	ret = vmm_kvm_supported_cpuid(p->kvm, &cpuid);
+	ret = vmm_vcpu_tsc_khz(&p->vp.vcpu);
+	p->tsc_hz = ret > 0 ? (uint64_t)ret * 1000 : 0;
+	bp.tsc_hz = p->tsc_hz;
+	ret = setup_clock(p);
+	if (ret)
+		return ret;
+	ret = vmm_kvm_supported_cpuid(p->kvm, &base);
 	if (ret) {
 		pr_err("KVM_GET_SUPPORTED_CPUID failed: %d", ret);
+		return ret;
+	}
+	ret = hv_cpuid_build(base, &cpuid_cfg, &cpuid);
+	free(base);
+	if (ret) {
+		pr_err("cannot build the Hyper-V CPUID leaves: %d", ret);
 		return ret;
 	}
 	ret = vmm_vcpu_set_cpuid(&p->vp.vcpu, cpuid);
 	free(cpuid);
 	if (ret)
 		return ret;
-	ret = vmm_vcpu_tsc_khz(&p->vp.vcpu);
-	p->tsc_hz = ret > 0 ? (uint64_t)ret * 1000 : 0;
-	bp.tsc_hz = p->tsc_hz;
 
 	ret = part_boot_write(&p->mem, &bp);
 	if (ret) {
@@ -133,6 +191,7 @@ int part_start(struct partition *p, const struct vmm_kvm *kvm)
 	int ret;
 
 	p->kvm = kvm;
+	hv_features_get(&p->hv.features, false);
 	ret = vmm_vm_create(kvm, &p->vm);
 	if (ret)
 		return ret;

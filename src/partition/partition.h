@@ -8,6 +8,9 @@
 #include <stdio.h>
 
 #include "dev/console.h"
+#include "hv/hv.h"
+#include "hv/refclock.h"
+#include "hypercall/hc.h"
 #include "partition/elf.h"
 #include "partition/mem.h"
 #include "partition/view.h"
@@ -26,6 +29,31 @@ struct part_config {
 	const char *hv_vendor_id;  /* NULL: "Microsoft Hv" */
 };
 
+/* A page hvrun owns and overlays on guest RAM (hypercall page, reference TSC page, SynIC pages). */
+struct part_overlay_page {
+	uint8_t *page;                /* 4 KiB, page-aligned */
+	uint64_t gpa;
+	bool placed;
+	bool writable;                /* guest may write it (SynIC pages) */
+	struct vmm_service svc;       /* GpaIntercept for refused writes while placed */
+};
+
+/* The partition's Hyper-V state (TLFS per-VTL and per-VP-per-VTL registers). */
+struct part_hv {
+	struct hv_features features;
+	struct hv_refclock clock;
+	bool clock_valid;
+	int64_t tsc_host_to_guest;    /* guest TSC = host TSC + this */
+	struct hv_partition_vtl vtl[HV_MAX_VTL];
+	struct hv_vp_vtl vp[HV_MAX_VTL];             /* VP 0 */
+	struct part_overlay_page hcpage[HV_MAX_VTL];
+	struct part_overlay_page tscpage[HV_MAX_VTL];
+	struct part_overlay_page simp[HV_MAX_VTL];
+	struct part_overlay_page siefp[HV_MAX_VTL];
+	uint64_t spin_waits;                         /* HvCallNotifyLongSpinWait count, VP 0 */
+	struct hc_table calls;
+};
+
 struct partition {
 	uint64_t id;
 	struct part_config cfg;
@@ -38,6 +66,7 @@ struct partition {
 	struct dev_console console;
 	struct vp vp;                 /* VP 0 */
 	uint64_t tsc_hz;
+	struct part_hv hv;
 	void *module_state[PART_MAX_MODULES];
 	unsigned nmodules;            /* modules created, for teardown in reverse */
 };
@@ -53,5 +82,9 @@ int part_start(struct partition *p, const struct vmm_kvm *kvm);
 int part_run(struct partition *p, int *status);
 void part_request_stop(struct partition *p, int status);
 void part_destroy(struct partition *p);
+
+/* The memory view of a VTL (VTL0 only until VSM), and the reference time now (100 ns units). */
+struct part_view *part_view_of(struct partition *p, uint8_t vtl);
+uint64_t part_ref_time(const struct partition *p);
 
 #endif /* PART_PARTITION_H */

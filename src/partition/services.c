@@ -11,6 +11,7 @@ static const struct part_module *const modules[] = {
 	&dev_debugexit_module,    /* port 0xF4 */
 	&dev_debugcon_module,     /* port 0xE9 */
 	&dev_uart_module,         /* ports 0x3F8-0x3FF */
+	&hv_msr_module,           /* Hyper-V synthetic MSRs and their overlay pages */
 	&dev_unclaimed_module,    /* defaults: unclaimed ports, MMIO and MSRs */
 };
 

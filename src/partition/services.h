@@ -29,5 +29,6 @@ extern const struct part_module dev_debugexit_module;
 extern const struct part_module dev_unclaimed_module;
 extern const struct part_module part_halt_module;
 extern const struct part_module part_fault_module;
+extern const struct part_module hv_msr_module;
 
 #endif /* PART_SERVICES_H */

@@ -277,6 +277,30 @@ int vmm_vcpu_set_sregs(struct vmm_vcpu *vcpu, const struct kvm_sregs *sregs)
 	return ret < 0 ? ret : 0;
 }
 
+int vmm_vcpu_get_msrs(struct vmm_vcpu *vcpu, const uint32_t *index, uint64_t *value, unsigned n)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[16];
+	} m;
+	int ret;
+
+	if (n > 16)
+		return -EINVAL;
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = n;
+	for (unsigned i = 0; i < n; i++)
+		m.e[i].index = index[i];
+	ret = xioctl(vcpu->fd, KVM_GET_MSRS, &m);
+	if (ret < 0)
+		return ret;
+	if ((unsigned)ret != n)
+		return -EINVAL;
+	for (unsigned i = 0; i < n; i++)
+		value[i] = m.e[i].data;
+	return 0;
+}
+
 int vmm_vcpu_set_msrs(struct vmm_vcpu *vcpu, const uint32_t *index, const uint64_t *value, unsigned n)
 {
 	struct {
@@ -321,6 +345,18 @@ int vmm_vcpu_set_single_step(struct vmm_vcpu *vcpu, int on)
 		.control = on ? (KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP) : 0,
 	};
 	int ret = xioctl(vcpu->fd, KVM_SET_GUEST_DEBUG, &dbg);
+	return ret < 0 ? ret : 0;
+}
+
+int vmm_vcpu_get_debugregs(struct vmm_vcpu *vcpu, struct kvm_debugregs *dr)
+{
+	int ret = xioctl(vcpu->fd, KVM_GET_DEBUGREGS, dr);
+	return ret < 0 ? ret : 0;
+}
+
+int vmm_vcpu_set_debugregs(struct vmm_vcpu *vcpu, const struct kvm_debugregs *dr)
+{
+	int ret = xioctl(vcpu->fd, KVM_SET_DEBUGREGS, (void *)dr);
 	return ret < 0 ? ret : 0;
 }
 

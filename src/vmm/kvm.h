@@ -49,9 +49,12 @@ int vmm_vcpu_get_regs(struct vmm_vcpu *vcpu, struct kvm_regs *regs);
 int vmm_vcpu_set_regs(struct vmm_vcpu *vcpu, const struct kvm_regs *regs);
 int vmm_vcpu_get_sregs(struct vmm_vcpu *vcpu, struct kvm_sregs *sregs);
 int vmm_vcpu_set_sregs(struct vmm_vcpu *vcpu, const struct kvm_sregs *sregs);
+int vmm_vcpu_get_msrs(struct vmm_vcpu *vcpu, const uint32_t *index, uint64_t *value, unsigned n);
 int vmm_vcpu_set_msrs(struct vmm_vcpu *vcpu, const uint32_t *index, const uint64_t *value, unsigned n);
 int vmm_vcpu_inject_exception(struct vmm_vcpu *vcpu, uint8_t vector, int has_error, uint32_t error);
 int vmm_vcpu_set_single_step(struct vmm_vcpu *vcpu, int on);
+int vmm_vcpu_get_debugregs(struct vmm_vcpu *vcpu, struct kvm_debugregs *dr);
+int vmm_vcpu_set_debugregs(struct vmm_vcpu *vcpu, const struct kvm_debugregs *dr);
 /* The guest TSC frequency in kHz (KVM_GET_TSC_KHZ), or a negative errno. */
 int vmm_vcpu_tsc_khz(struct vmm_vcpu *vcpu);
 /* KVM_RUN once. Returns 0 on an exit to handle, -EINTR when interrupted, or another -errno. */

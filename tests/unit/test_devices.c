@@ -133,7 +133,7 @@ static void test_unclaimed_defaults(void **state)
 	fake_run_mmio(fx->run, 0xd0000000, 1, 4, 1);
 	assert_int_equal(route(fx).action, VMM_ACT_RESUME);
 
-	fake_run_msr(fx->run, 0x40000000, 0, 0);
+	fake_run_msr(fx->run, 0xc0001234, 0, 0);
 	r = route(fx);
 	assert_int_equal(r.action, VMM_ACT_INJECT);
 	assert_int_equal(r.vector, 13);
