@@ -10,7 +10,8 @@
  * Guest-physical layout hvrun reserves in every partition (docs/guest-abi.md).
  * Image segments may not touch [0, HVRUN_RESERVED_END).
  */
-#define HVRUN_GDT_GPA           0x1000ull   /* GDT (null, code64, data, TSS) + TSS */
+#define HVRUN_GDT_GPA           0x1000ull   /* GDT (null, code64, data, TSS) */
+#define HVRUN_TSS_GPA           0x1080ull   /* 64-bit TSS, RSP0 = 0, no I/O bitmap */
 #define HVRUN_PML4_GPA          0x2000ull
 #define HVRUN_PDPT_GPA          0x3000ull
 #define HVRUN_PD_GPA            0x4000ull   /* 4 pages of 2 MiB entries: 4 GiB */

@@ -74,6 +74,16 @@ void hv_partition_vtl_reset(struct hv_partition_vtl *p);
 int hv_msr_read(const struct hv_msr_ctx *c, uint32_t msr, uint64_t *value);
 int hv_msr_write(struct hv_msr_ctx *c, uint32_t msr, uint64_t value, uint32_t *effects);
 
+struct partition;
+struct vmm_reply;
+/*
+ * A synthetic MSR access by `vtl` of the partition's VP, with its effects carried out (overlays,
+ * reset). -EPERM means #GP; registers are unchanged unless everything succeeded. A reset sets
+ * reply->action to stop. Used by the MSR service and by HvCallSetVpRegisters.
+ */
+int hv_synthetic_msr(struct partition *p, uint8_t vtl, uint32_t msr, bool write, uint64_t *value,
+		     struct vmm_reply *reply);
+
 /* The features hvrun implements with or without VSM enabled for the partition. */
 void hv_features_get(struct hv_features *f, bool vsm);
 

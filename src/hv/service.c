@@ -122,11 +122,9 @@ static void msr_ctx(struct partition *p, struct hv_partition_vtl *pv, struct hv_
 	};
 }
 
-static int msr_handle(void *opaque, const struct vmm_exit *exit, struct vmm_reply *reply)
+int hv_synthetic_msr(struct partition *p, uint8_t vtl, uint32_t msr, bool write, uint64_t *value,
+		     struct vmm_reply *reply)
 {
-	struct partition *p = opaque;
-	const struct hv_x64_msr_intercept *m = vmm_msg_msr(exit->msg);
-	uint8_t vtl = msg_vtl(exit->msg);
 	struct hv_partition_vtl pv;
 	struct hv_vp_vtl vv;
 	struct hv_msr_ctx c;
@@ -139,16 +137,31 @@ static int msr_handle(void *opaque, const struct vmm_exit *exit, struct vmm_repl
 	pv = p->hv.vtl[vtl];
 	vv = p->hv.vp[vtl];
 	msr_ctx(p, &pv, &vv, &c);
-	if (vmm_msg_is_write(exit->msg)) {
-		ret = hv_msr_write(&c, m->msr, (m->rdx << 32) | (m->rax & 0xffffffffu), &effects);
-		if (!ret) {
-			ret = apply_effects(p, vtl, &pv, &vv, effects, reply);
-			if (ret == -EBUSY)
-				ret = -EPERM;   /* the GPA already holds another overlay */
-		}
-	} else {
-		ret = hv_msr_read(&c, m->msr, &reply->data);
-	}
+	if (!write)
+		return hv_msr_read(&c, msr, value);
+	ret = hv_msr_write(&c, msr, *value, &effects);
+	if (ret)
+		return ret;
+	ret = apply_effects(p, vtl, &pv, &vv, effects, reply);
+	if (ret == -EBUSY)
+		return -EPERM;          /* the GPA already holds another overlay */
+	if (ret)
+		return ret;
+	p->hv.vtl[vtl] = pv;
+	p->hv.vp[vtl] = vv;
+	return 0;
+}
+
+static int msr_handle(void *opaque, const struct vmm_exit *exit, struct vmm_reply *reply)
+{
+	struct partition *p = opaque;
+	const struct hv_x64_msr_intercept *m = vmm_msg_msr(exit->msg);
+	bool write = vmm_msg_is_write(exit->msg);
+	uint64_t value = (m->rdx << 32) | (m->rax & 0xffffffffu);
+	int ret;
+
+	reply->action = VMM_ACT_RESUME;
+	ret = hv_synthetic_msr(p, msg_vtl(exit->msg), m->msr, write, &value, reply);
 	if (ret == -EPERM) {
 		reply->action = VMM_ACT_INJECT;
 		reply->vector = X86_GP_VECTOR;
@@ -156,13 +169,9 @@ static int msr_handle(void *opaque, const struct vmm_exit *exit, struct vmm_repl
 		reply->reason = "synthetic MSR access refused: #GP";
 		return 0;
 	}
-	if (ret)
-		return ret;
-	p->hv.vtl[vtl] = pv;
-	p->hv.vp[vtl] = vv;
-	if (reply->action != VMM_ACT_STOP)
-		reply->action = VMM_ACT_RESUME;
-	return 0;
+	if (!write)
+		reply->data = value;
+	return ret;
 }
 
 static const struct vmm_service msr_service = {

@@ -9,13 +9,15 @@
 
 #define PTE_P   0x001ull
 #define PTE_RW  0x002ull
+#define PTE_A   0x020ull
+#define PTE_D   0x040ull
 #define PTE_PS  0x080ull
 
 #define GDT_NULL   0x0000000000000000ull
 /* Accessed bit preset (0x9b/0x93): a segment load must never write the GDT (platform.md). */
 #define GDT_CODE64 0x00af9b000000ffffull
 #define GDT_DATA   0x00cf93000000ffffull
-#define TSS_OFFSET 0x80u
+#define TSS_OFFSET (HVRUN_TSS_GPA - HVRUN_GDT_GPA)
 #define TSS_LIMIT  0x67u
 
 #define CR0_PE (1ull << 0)
@@ -66,12 +68,16 @@ static int write_page_tables(struct part_mem *mem)
 		return -EINVAL;
 	memset(pml4, 0, 0x1000);
 	memset(pdpt, 0, 0x1000);
-	put64(pml4, HVRUN_PDPT_GPA | PTE_P | PTE_RW);
+	/*
+	 * Accessed and dirty bits are preset: a page walk must never need to write these tables
+	 * (they may sit in a page a VTL made read-only; compare the GDT accessed-bit trap).
+	 */
+	put64(pml4, HVRUN_PDPT_GPA | PTE_P | PTE_RW | PTE_A);
 	for (unsigned i = 0; i < HVRUN_PD_PAGES; i++)
-		put64(pdpt + 8 * i, (HVRUN_PD_GPA + 0x1000ull * i) | PTE_P | PTE_RW);
+		put64(pdpt + 8 * i, (HVRUN_PD_GPA + 0x1000ull * i) | PTE_P | PTE_RW | PTE_A);
 	/* Identity-map the low 4 GiB with 2 MiB pages: RAM and the MMIO hole above it. */
 	for (uint64_t i = 0; i < 512ull * HVRUN_PD_PAGES; i++)
-		put64(pd + 8 * i, (i << 21) | PTE_P | PTE_RW | PTE_PS);
+		put64(pd + 8 * i, (i << 21) | PTE_P | PTE_RW | PTE_PS | PTE_A | PTE_D);
 	return 0;
 }
 

@@ -71,6 +71,10 @@ static int check_segments(const GElf_Phdr *ph, unsigned n, uint64_t file_size,
 				    " overflows", i, (uint64_t)p->p_paddr, (uint64_t)p->p_memsz);
 		if (p->p_vaddr + p->p_memsz < p->p_vaddr)
 			return fail(why, wl, -EINVAL, "segment %u: virtual range overflows", i);
+		if (p->p_vaddr != p->p_paddr)
+			return fail(why, wl, -EINVAL, "segment %u: p_vaddr %#" PRIx64 " differs from p_paddr %#"
+				    PRIx64 " (hvrun starts images identity-mapped)", i, (uint64_t)p->p_vaddr,
+				    (uint64_t)p->p_paddr);
 		if (p->p_paddr < lim->min_gpa)
 			return fail(why, wl, -EINVAL, "segment %u at %#" PRIx64 " overlaps hvrun's reserved "
 				    "area [0, %#" PRIx64 ")", i, (uint64_t)p->p_paddr, lim->min_gpa);
@@ -181,8 +185,8 @@ int part_elf_load_fd(int fd, struct part_mem *mem, const struct part_elf_limits 
 			image->base = p->p_paddr;
 		if (p->p_paddr + p->p_memsz > image->end)
 			image->end = p->p_paddr + p->p_memsz;
-		if (eh.e_entry >= p->p_vaddr && eh.e_entry - p->p_vaddr < p->p_memsz && (p->p_flags & PF_X))
-			image->entry = eh.e_entry - p->p_vaddr + p->p_paddr;
+		if (eh.e_entry >= p->p_paddr && eh.e_entry - p->p_paddr < p->p_memsz && (p->p_flags & PF_X))
+			image->entry = eh.e_entry;
 	}
 	if (image->end == 0) {
 		ret = fail(why, wl, -ENOEXEC, "all PT_LOAD segments are empty");

@@ -9,7 +9,7 @@
 #include "partition/mem.h"
 
 struct part_image {
-	uint64_t entry;          /* guest-physical entry point */
+	uint64_t entry;          /* entry point (virtual = physical: images run identity-mapped) */
 	uint64_t base;           /* lowest loaded GPA */
 	uint64_t end;            /* one past the highest loaded GPA */
 	unsigned nsegments;

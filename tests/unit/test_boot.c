@@ -20,6 +20,8 @@
 #define PTE_P      0x001ull
 #define PTE_RW     0x002ull
 #define PTE_US     0x004ull
+#define PTE_A      0x020ull
+#define PTE_D      0x040ull
 #define PTE_PS     0x080ull
 #define PTE_NX     (1ull << 63)
 #define ADDR_4K    0x000ffffffffff000ull
@@ -223,20 +225,20 @@ static void test_page_table_structure(void **state)
 	struct fixture *f = *state;
 
 	write_ok(f);
-	assert_int_equal(rd64(f, HVRUN_PML4_GPA), HVRUN_PDPT_GPA | PTE_P | PTE_RW);
+	assert_int_equal(rd64(f, HVRUN_PML4_GPA), HVRUN_PDPT_GPA | PTE_P | PTE_RW | PTE_A);
 	for (unsigned i = 1; i < 512; i++)
 		if (rd64(f, HVRUN_PML4_GPA + 8ull * i) != 0)
 			fail_msg("PML4[%u] is not empty", i);
 	for (unsigned i = 0; i < HVRUN_PD_PAGES; i++)
 		assert_int_equal(rd64(f, HVRUN_PDPT_GPA + 8ull * i),
-				 (HVRUN_PD_GPA + 0x1000ull * i) | PTE_P | PTE_RW);
+				 (HVRUN_PD_GPA + 0x1000ull * i) | PTE_P | PTE_RW | PTE_A);
 	for (unsigned i = HVRUN_PD_PAGES; i < 512; i++)
 		if (rd64(f, HVRUN_PDPT_GPA + 8ull * i) != 0)
 			fail_msg("PDPT[%u] maps above 4 GiB", i);
 	/* every 2 MiB entry of the 4 PD pages */
 	for (uint64_t i = 0; i < 512ull * HVRUN_PD_PAGES; i++) {
 		uint64_t e = rd64(f, HVRUN_PD_GPA + 8 * i);
-		if (e != ((i << 21) | PTE_P | PTE_RW | PTE_PS))
+		if (e != ((i << 21) | PTE_P | PTE_RW | PTE_PS | PTE_A | PTE_D))
 			fail_msg("PD entry %llu is %#llx", (unsigned long long)i, (unsigned long long)e);
 	}
 	/* the PD pages end where the boot info begins */

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* exit() and panic(): the guest's ways out. */
+#include "guest.h"
+
+_Static_assert(offsetof(struct guest_entry_regs, rflags) == 0x80, "start.S stores rflags at 0x80");
+_Static_assert(sizeof(struct guest_entry_regs) == 0x88, "start.S reserves 0x88 bytes");
+
+void exit(int status)
+{
+	outb(HVRUN_PORT_DEBUG_EXIT, (uint8_t)status);
+	/* Not reached with a working hvrun: stop the VP (hlt with IF=0 ends the run). */
+	for (;;)
+		cli_hlt();
+}
+
+void panic(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("PANIC: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	exit(GUEST_EXIT_PANIC);
+}
