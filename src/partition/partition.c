@@ -64,6 +64,34 @@ uint64_t part_ref_time(const struct partition *p)
 	return hv_refclock_time(&p->hv.clock, host_tsc() + (uint64_t)p->hv.tsc_host_to_guest);
 }
 
+bool part_vtl_enabled(const struct partition *p, uint8_t vtl)
+{
+	(void)p;
+	return vtl == 0;
+}
+
+int part_vp_index_from_apic_id(const struct partition *p, uint32_t apic_id, uint32_t *index)
+{
+	/* KVM gives vCPU n the local APIC ID n, and VP n is vCPU n. */
+	if (apic_id != p->vp.index)
+		return -EINVAL;
+	*index = p->vp.index;
+	return 0;
+}
+
+int part_vtl_switch(struct partition *p, const struct vmm_exit *exit, uint16_t code,
+		    struct vmm_reply *reply)
+{
+	(void)p;
+	(void)exit;
+	reply->action = VMM_ACT_INJECT;
+	reply->vector = 6;
+	reply->error_code_valid = false;
+	reply->reason = code == HVCALL_VTL_CALL ? "VtlCall with no higher VTL enabled: #UD" :
+						  "VtlReturn from the lowest VTL: #UD";
+	return 0;
+}
+
 struct part_view *part_view_of(struct partition *p, uint8_t vtl)
 {
 	return vtl == 0 ? &p->view : NULL;

@@ -86,5 +86,15 @@ void part_destroy(struct partition *p);
 /* The memory view of a VTL (VTL0 only until VSM), and the reference time now (100 ns units). */
 struct part_view *part_view_of(struct partition *p, uint8_t vtl);
 uint64_t part_ref_time(const struct partition *p);
+/* Is `vtl` enabled in the partition? (VTL0 always is.) */
+bool part_vtl_enabled(const struct partition *p, uint8_t vtl);
+/* The VP whose local APIC has `apic_id` (-EINVAL if none). */
+int part_vp_index_from_apic_id(const struct partition *p, uint32_t apic_id, uint32_t *index);
+/*
+ * HvCallVtlCall / HvCallVtlReturn from the hypercall page: switch the VP to the other VTL.
+ * Without VSM the TLFS answer is #UD (no higher VTL enabled / already at the lowest VTL).
+ */
+int part_vtl_switch(struct partition *p, const struct vmm_exit *exit, uint16_t code,
+		    struct vmm_reply *reply);
 
 #endif /* PART_PARTITION_H */

@@ -12,6 +12,7 @@ static const struct part_module *const modules[] = {
 	&dev_debugcon_module,     /* port 0xE9 */
 	&dev_uart_module,         /* ports 0x3F8-0x3FF */
 	&hv_msr_module,           /* Hyper-V synthetic MSRs and their overlay pages */
+	&hypercall_module,        /* the hypercall page's calls */
 	&dev_unclaimed_module,    /* defaults: unclaimed ports, MMIO and MSRs */
 };
 

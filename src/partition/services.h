@@ -30,5 +30,6 @@ extern const struct part_module dev_unclaimed_module;
 extern const struct part_module part_halt_module;
 extern const struct part_module part_fault_module;
 extern const struct part_module hv_msr_module;
+extern const struct part_module hypercall_module;
 
 #endif /* PART_SERVICES_H */
