@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest-suite runner: runs hvrun with the given arguments, then checks its exit status and that
+ * stdout/stderr contain (or lack) given strings. Exits 77 (SKIP) when the case needs /dev/kvm
+ * and it cannot be opened.
+ *
+ *   run_guest [--needs-kvm] [--status N] [--stdout STR]... [--stderr STR]... [--no-stderr STR]...
+ *             [--min-seconds S] [--limit SECONDS] -- HVRUN [ARGS...]
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CHECKS 16
+
+extern char **environ;
+
+struct capture {
+	char *buf;
+	size_t len, cap;
+};
+
+static int append(struct capture *c, const char *data, size_t n)
+{
+	if (c->len + n + 1 > c->cap) {
+		size_t cap = (c->cap ? c->cap * 2 : 4096) + n;
+		char *b = realloc(c->buf, cap);
+		if (!b)
+			return -1;
+		c->buf = b;
+		c->cap = cap;
+	}
+	memcpy(c->buf + c->len, data, n);
+	c->len += n;
+	c->buf[c->len] = 0;
+	return 0;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	const char *want_out[MAX_CHECKS], *want_err[MAX_CHECKS], *not_err[MAX_CHECKS];
+	int nout = 0, nerr = 0, nnot = 0, want_status = 0, needs_kvm = 0, i, failed = 0;
+	double limit = 120, min_seconds = 0, start, elapsed;
+	struct capture out = { 0 }, err = { 0 };
+	int po[2], pe[2], status;
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--needs-kvm"))
+			needs_kvm = 1;
+		else if (!strcmp(argv[i], "--status") && i + 1 < argc)
+			want_status = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--stdout") && i + 1 < argc && nout < MAX_CHECKS)
+			want_out[nout++] = argv[++i];
+		else if (!strcmp(argv[i], "--stderr") && i + 1 < argc && nerr < MAX_CHECKS)
+			want_err[nerr++] = argv[++i];
+		else if (!strcmp(argv[i], "--no-stderr") && i + 1 < argc && nnot < MAX_CHECKS)
+			not_err[nnot++] = argv[++i];
+		else if (!strcmp(argv[i], "--limit") && i + 1 < argc)
+			limit = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--min-seconds") && i + 1 < argc)
+			min_seconds = atof(argv[++i]);
+		else {
+			fprintf(stderr, "run_guest: bad argument '%s'\n", argv[i]);
+			return 99;
+		}
+	}
+	if (i + 1 >= argc) {
+		fprintf(stderr, "run_guest: no command after --\n");
+		return 99;
+	}
+	if (needs_kvm) {
+		int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+		if (fd < 0) {
+			printf("SKIP: /dev/kvm cannot be opened (%s)\n", strerror(errno));
+			return 77;
+		}
+		close(fd);
+	}
+
+	if (pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC))
+		return 99;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	start = now();
+	if (posix_spawn(&pid, argv[i + 1], &fa, NULL, &argv[i + 1], environ)) {
+		fprintf(stderr, "run_guest: cannot run %s\n", argv[i + 1]);
+		return 99;
+	}
+	close(po[1]);
+	close(pe[1]);
+	for (int open_fds = 2; open_fds;) {
+		struct pollfd pf[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
+		int left = (int)((limit - (now() - start)) * 1000);
+		if (left <= 0) {
+			fprintf(stderr, "run_guest: hvrun still running after %g s: killing it\n", limit);
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (poll(pf, 2, left) < 0 && errno != EINTR)
+			break;
+		for (int k = 0; k < 2; k++) {
+			char chunk[4096];
+			ssize_t n;
+			if (!(pf[k].revents & (POLLIN | POLLHUP)) || pf[k].fd < 0)
+				continue;
+			n = read(pf[k].fd, chunk, sizeof(chunk));
+			if (n > 0) {
+				append(k ? &err : &out, chunk, (size_t)n);
+			} else {
+				close(pf[k].fd);
+				if (k)
+					pe[0] = -1;
+				else
+					po[0] = -1;
+				open_fds--;
+			}
+		}
+	}
+	waitpid(pid, &status, 0);
+	elapsed = now() - start;
+	printf("---- stdout ----\n%s---- stderr ----\n%s----\n", out.buf ? out.buf : "", err.buf ? err.buf : "");
+
+	if (!WIFEXITED(status)) {
+		printf("FAIL: hvrun did not exit normally (wait status %#x)\n", status);
+		return 1;
+	}
+	if (WEXITSTATUS(status) != want_status) {
+		printf("FAIL: exit status %d, expected %d\n", WEXITSTATUS(status), want_status);
+		failed = 1;
+	}
+	for (int k = 0; k < nout; k++)
+		if (!out.buf || !strstr(out.buf, want_out[k])) {
+			printf("FAIL: stdout lacks \"%s\"\n", want_out[k]);
+			failed = 1;
+		}
+	for (int k = 0; k < nerr; k++)
+		if (!err.buf || !strstr(err.buf, want_err[k])) {
+			printf("FAIL: stderr lacks \"%s\"\n", want_err[k]);
+			failed = 1;
+		}
+	for (int k = 0; k < nnot; k++)
+		if (err.buf && strstr(err.buf, not_err[k])) {
+			printf("FAIL: stderr contains \"%s\"\n", not_err[k]);
+			failed = 1;
+		}
+	if (elapsed < min_seconds) {
+		printf("FAIL: finished after %.3f s, expected at least %g s\n", elapsed, min_seconds);
+		failed = 1;
+	}
+	printf("%s: exit %d after %.3f s\n", failed ? "FAIL" : "PASS", WEXITSTATUS(status), elapsed);
+	free(out.buf);
+	free(err.buf);
+	return failed;
+}
