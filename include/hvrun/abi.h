@@ -26,6 +26,13 @@
 #define HVRUN_MEM_MAX           (3ull << 30)  /* below the 3 GiB MMIO hole */
 #define HVRUN_MEM_DEFAULT       (64ull << 20)
 #define HVRUN_MMIO_HOLE_BASE    (3ull << 30)
+/*
+ * VTL1's private memory sits at the bottom of the hole: VTL1's VM has a slot there, VTL0's VM
+ * never does, so VTL0 sees an unmapped GPA (reads all ones, writes dropped).
+ */
+#define HVRUN_VTL1_BASE         HVRUN_MMIO_HOLE_BASE
+#define HVRUN_VTL1_MEM_DEFAULT  (16ull << 20)
+#define HVRUN_VTL1_MEM_MAX      (256ull << 20)
 
 /* Selectors of hvrun's boot GDT. */
 #define HVRUN_SEL_CODE64        0x08

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hv/message.h"
 #include "hv/tlfs.h"
 
 #define HV_MAX_VTL 2u           /* VTL0 and VTL1 */
@@ -83,6 +84,12 @@ struct vmm_reply;
  */
 int hv_synthetic_msr(struct partition *p, uint8_t vtl, uint32_t msr, bool write, uint64_t *value,
 		     struct vmm_reply *reply);
+
+/*
+ * Post a message into SINT `sint` of the VP's SIM page at `vtl`: delivered now (1), queued (0),
+ * -EPROTO when the SIM page is not enabled, -ENOBUFS when slot and queue are full.
+ */
+int hv_synic_post(struct partition *p, uint8_t vtl, unsigned sint, const struct hv_message *m);
 
 /* The features hvrun implements with or without VSM enabled for the partition. */
 void hv_features_get(struct hv_features *f, bool vsm);

@@ -10,6 +10,7 @@
 
 #include "hv/hcpage.h"
 #include "hv/hv.h"
+#include "hv/synic.h"
 #include "hvrun/abi.h"
 #include "partition/partition.h"
 #include "partition/services.h"
@@ -100,12 +101,28 @@ static int apply_effects(struct partition *p, uint8_t vtl, const struct hv_parti
 		ret = overlay_update(p, &hv->simp[vtl], vtl, vv->synic.simp);
 	if (!ret && (effects & HV_EFFECT_SIEFP))
 		ret = overlay_update(p, &hv->siefp[vtl], vtl, vv->synic.siefp);
+	if (!ret && (effects & HV_EFFECT_EOM) && hv->simp[vtl].placed) {
+		struct hv_message *slots = (struct hv_message *)hv->simp[vtl].page;
+		for (unsigned i = 0; i < HV_SINT_COUNT; i++)
+			hv_synic_redeliver(&slots[i], &hv->sint_queue[vtl][i]);
+	}
 	if (!ret && (effects & HV_EFFECT_RESET)) {
 		reply->action = VMM_ACT_STOP;
 		reply->status = HVRUN_EXIT_RESET;
 		reply->reason = "guest requested a partition reset (HV_X64_MSR_RESET)";
 	}
 	return ret;
+}
+
+int hv_synic_post(struct partition *p, uint8_t vtl, unsigned sint, const struct hv_message *m)
+{
+	struct part_hv *hv = &p->hv;
+
+	if (vtl >= HV_MAX_VTL || sint >= HV_SINT_COUNT)
+		return -EINVAL;
+	if (!hv->simp[vtl].placed)
+		return -EPROTO;
+	return hv_synic_deliver((struct hv_message *)hv->simp[vtl].page + sint, &hv->sint_queue[vtl][sint], m);
 }
 
 static void msr_ctx(struct partition *p, struct hv_partition_vtl *pv, struct hv_vp_vtl *vv,

@@ -12,12 +12,16 @@
 #include "partition/services.h"
 #include "vmm/log.h"
 #include "vmm/msg.h"
+#include "vtl/vtl.h"
 
 #define X86_UD_VECTOR 6
 
 /* The calls hvrun implements, in code order. Anything else is INVALID_HYPERCALL_CODE. */
 static const struct hc_call *const calls[] = {
 	&hc_call_notify_long_spin_wait,
+	&hc_call_modify_vtl_protection_mask,
+	&hc_call_enable_partition_vtl,
+	&hc_call_enable_vp_vtl,
 	&hc_call_get_vp_registers,
 	&hc_call_set_vp_registers,
 	&hc_call_get_vp_index_from_apic_id,
@@ -64,7 +68,7 @@ static int hypercall_handle(void *opaque, const struct vmm_exit *exit, struct vm
 		return 0;
 	}
 	if (code == HVCALL_VTL_CALL || code == HVCALL_VTL_RETURN)
-		return part_vtl_switch(p, exit, code, reply);
+		return vtl_call_or_return(p, exit, code, reply);
 
 	result = hc_execute(&p->hv.calls, &in, &mem, &env, &call);
 	regs->rax = result;

@@ -11,6 +11,7 @@
 #include "hv/cpuid.h"
 #include "partition/partition.h"
 #include "vmm/decode.h"
+#include "vtl/vtl.h"
 
 /* TLFS register names (tlfs.md §1.4). */
 #define HV_REG_RAX           0x00020000u   /* ..R15 = 0x0002000F */
@@ -61,27 +62,79 @@
 #define CR4_RESERVED (~0x3f7fffull)      /* bits KVM refuses beyond the architectural ones */
 #define EFER_RESERVED (~0xd01ull)        /* SCE, LME, LMA, NXE */
 
-/* The state of the (VP, VTL) a call addresses. Today: the caller itself, live in the exit. */
+/*
+ * The state of the (VP, VTL) a call addresses: the caller's live exit state, or a stopped
+ * lower VTL's vCPU (its pending exit completed first, so what is read and written is exact).
+ * The general-purpose registers other than RSP are shared by the VTLs: they always resolve to
+ * the caller's live registers, which follow the VP on the next VTL switch.
+ */
 struct regfile {
-	struct kvm_regs *regs;
+	struct kvm_regs *regs;          /* private RIP, RSP, RFLAGS */
+	struct kvm_regs *shared;        /* shared RAX..R15 (except RSP) */
 	struct kvm_sregs *sregs;
 	struct vmm_vcpu *vcpu;
-	uint32_t *dirty;
+	uint32_t *dirty;                /* where a change of `regs` is recorded */
+	uint32_t *shared_dirty;
+	uint32_t other_dirty;
 	bool is_caller;
 };
 
 static int regfile_get(struct hc_env *env, uint32_t vp_index, uint8_t vtl, struct regfile *rf)
 {
-	if (vp_index != HV_VP_INDEX_SELF && vp_index != env->p->vp.index)
+	struct partition *p = env->p;
+	struct vmm_vcpu *c;
+	int ret;
+
+	if (vp_index != HV_VP_INDEX_SELF && vp_index != p->vp.index)
 		return -ECHILD;
-	if (vtl != env->vtl)
-		return -ENOTRECOVERABLE;   /* only VTL0 exists until VSM is enabled */
-	rf->regs = env->exit->state->regs;
-	rf->sregs = env->exit->state->sregs;
-	rf->vcpu = &env->p->vp.vcpu;
-	rf->dirty = &env->exit->state->dirty;
-	rf->is_caller = true;
+	rf->shared = env->exit->state->regs;
+	rf->shared_dirty = &env->exit->state->dirty;
+	if (vtl == env->vtl) {
+		rf->regs = env->exit->state->regs;
+		rf->sregs = env->exit->state->sregs;
+		rf->vcpu = &p->vp.vcpu[vtl];
+		rf->dirty = &env->exit->state->dirty;
+		rf->is_caller = true;
+		return 0;
+	}
+	if (vtl >= HV_MAX_VTL)
+		return -EINVAL;
+	c = &p->vp.vcpu[vtl];
+	if (c->fd < 0 || !c->run)
+		return -ENOTRECOVERABLE;
+	ret = vp_complete_pending(&p->vp, vtl);
+	if (ret)
+		return -EBUSY;
+	rf->regs = &c->run->s.regs.regs;
+	rf->sregs = &c->run->s.regs.sregs;
+	rf->vcpu = c;
+	rf->other_dirty = 0;
+	rf->dirty = &rf->other_dirty;
+	rf->is_caller = false;
 	return 0;
+}
+
+/* A stopped vCPU's changed registers reach KVM with its next KVM_RUN (sync regs). */
+static void regfile_put(struct regfile *rf)
+{
+	if (!rf->is_caller && (rf->other_dirty & VMM_STATE_GPRS))
+		rf->vcpu->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+}
+
+/* HvRegisterPendingEvent0 (HV_X64_PENDING_EXCEPTION_EVENT): 0 pending, 3:1 type (0 exception),
+ * 8 deliver error code, 31:16 vector, 63:32 error code. */
+static int set_pending_event(struct regfile *rf, const struct hv_register_value *v)
+{
+	uint8_t vector = (uint8_t)(v->low >> 16);
+
+	if (!(v->low & 1))
+		return 0;
+	if (((v->low >> 1) & 7) != 0 || (v->low >> 16 & 0xffff) > 31)
+		return -ERANGE;          /* only exceptions (vectors 0-31) can be injected */
+	if (rf->is_caller)
+		return -EBUSY;           /* a VTL injects into a lower VTL, not into itself */
+	return vmm_vcpu_inject_exception(rf->vcpu, vector, (v->low >> 8) & 1, (uint32_t)(v->low >> 32)) ?
+	       -ERANGE : 0;
 }
 
 static __u64 *gpr(struct kvm_regs *r, unsigned i)
@@ -167,9 +220,15 @@ int hc_vp_register_get(struct hc_env *env, uint32_t vp_index, uint8_t vtl, uint3
 	if (ret)
 		return ret;
 	if (name >= HV_REG_RAX && name <= HV_REG_RAX + 15) {
-		v->low = *gpr(rf.regs, name - HV_REG_RAX);
+		unsigned i = name - HV_REG_RAX;
+		v->low = *gpr(i == 4 ? rf.regs : rf.shared, i);     /* RSP (index 4) is private */
 		return 0;
 	}
+	ret = vtl_register_get(env->p, env->vtl, vtl, name, &v->low, &v->high);
+	if (ret != -ENOENT)
+		return ret;
+	if (name == HV_REG_PENDING_EVENT0)
+		return 0;                /* an injected event is delivered at once: none pending */
 	if (name >= HV_REG_ES && name <= HV_REG_TR) {
 		const struct kvm_segment *k = segment(rf.sregs, name - HV_REG_ES);
 		v->low = k->base;
@@ -228,22 +287,47 @@ static int commit_sregs(struct regfile *rf, const struct kvm_sregs *next)
 	return 0;
 }
 
+static int set_register(struct hc_env *env, uint8_t vtl, struct regfile *rfp, uint32_t name,
+			const struct hv_register_value *v);
+
 int hc_vp_register_set(struct hc_env *env, uint32_t vp_index, uint8_t vtl, uint32_t name,
 		       const struct hv_register_value *v)
 {
-	struct kvm_sregs next;
 	struct regfile rf;
-	uint32_t msr;
 	int ret;
 
 	ret = regfile_get(env, vp_index, vtl, &rf);
 	if (ret)
 		return ret;
+	ret = set_register(env, vtl, &rf, name, v);
+	regfile_put(&rf);
+	return ret;
+}
+
+static int set_register(struct hc_env *env, uint8_t vtl, struct regfile *rfp, uint32_t name,
+			const struct hv_register_value *v)
+{
+	struct regfile rf = *rfp;      /* a copy: its pointers still reach the caller's flags */
+	struct kvm_sregs next;
+	uint32_t msr;
+	int ret;
+
 	if (name >= HV_REG_RAX && name <= HV_REG_RAX + 15) {
-		*gpr(rf.regs, name - HV_REG_RAX) = v->low;
-		*rf.dirty |= VMM_STATE_GPRS;
+		unsigned i = name - HV_REG_RAX;
+		if (i == 4) {
+			*gpr(rf.regs, i) = v->low;
+			*rf.dirty |= VMM_STATE_GPRS;
+		} else {
+			*gpr(rf.shared, i) = v->low;
+			*rf.shared_dirty |= VMM_STATE_GPRS;
+		}
 		return 0;
 	}
+	ret = vtl_register_set(env->p, env->vtl, vtl, name, v->low, v->high);
+	if (ret != -ENOENT)
+		return ret;
+	if (name == HV_REG_PENDING_EVENT0)
+		return set_pending_event(&rf, v);
 	if (!msr_of(name, &msr))
 		return vmm_vcpu_set_msrs(rf.vcpu, &msr, &v->low, 1) ? -ERANGE : 0;
 	if (!synthetic_of(name, &msr)) {

@@ -43,7 +43,7 @@ static int setup_clock(struct partition *p)
 	uint64_t guest_tsc;
 	int ret;
 
-	ret = vmm_vcpu_get_msrs(&p->vp.vcpu, &tsc_msr, &guest_tsc, 1);
+	ret = vmm_vcpu_get_msrs(&p->vp.vcpu[0], &tsc_msr, &guest_tsc, 1);
 	if (ret) {
 		pr_err("cannot read the guest TSC: %d", ret);
 		return ret;
@@ -66,8 +66,7 @@ uint64_t part_ref_time(const struct partition *p)
 
 bool part_vtl_enabled(const struct partition *p, uint8_t vtl)
 {
-	(void)p;
-	return vtl == 0;
+	return vtl < HV_MAX_VTL && p->vtl[vtl].enabled;
 }
 
 int part_vp_index_from_apic_id(const struct partition *p, uint32_t apic_id, uint32_t *index)
@@ -79,33 +78,14 @@ int part_vp_index_from_apic_id(const struct partition *p, uint32_t apic_id, uint
 	return 0;
 }
 
-int part_vtl_switch(struct partition *p, const struct vmm_exit *exit, uint16_t code,
-		    struct vmm_reply *reply)
-{
-	(void)p;
-	(void)exit;
-	reply->action = VMM_ACT_INJECT;
-	reply->vector = 6;
-	reply->error_code_valid = false;
-	reply->reason = code == HVCALL_VTL_CALL ? "VtlCall with no higher VTL enabled: #UD" :
-						  "VtlReturn from the lowest VTL: #UD";
-	return 0;
-}
-
 struct part_view *part_view_of(struct partition *p, uint8_t vtl)
 {
-	return vtl == 0 ? &p->view : NULL;
+	return part_vtl_enabled(p, vtl) ? &p->vtl[vtl].view : NULL;
 }
 
-static int setup_vcpu(struct partition *p)
+/* The CPUID table every vCPU of the partition gets: KVM's leaves plus the Hyper-V leaves. */
+static int set_cpuid(struct partition *p, struct vmm_vcpu *vcpu)
 {
-	struct part_boot_params bp = {
-		.image_base = p->image.base,
-		.image_end = p->image.end,
-		.entry = p->image.entry,
-		.vp_index = 0,
-		.cmdline = p->cfg.cmdline,
-	};
 	struct hv_cpuid_config cpuid_cfg = {
 		.vendor_id = p->cfg.hv_vendor_id,
 		.features = &p->hv.features,
@@ -113,19 +93,8 @@ static int setup_vcpu(struct partition *p)
 		.max_lps = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN),
 	};
 	struct kvm_cpuid2 *cpuid = NULL, *base = NULL;
-	struct kvm_regs regs;
-	struct kvm_sregs sregs;
 	int ret;
 
-	ret = vmm_vcpu_create(&p->vm, 0, &p->vp.vcpu);
-	if (ret)
-		return ret;
-	ret = vmm_vcpu_tsc_khz(&p->vp.vcpu);
-	p->tsc_hz = ret > 0 ? (uint64_t)ret * 1000 : 0;
-	bp.tsc_hz = p->tsc_hz;
-	ret = setup_clock(p);
-	if (ret)
-		return ret;
 	ret = vmm_kvm_supported_cpuid(p->kvm, &base);
 	if (ret) {
 		pr_err("KVM_GET_SUPPORTED_CPUID failed: %d", ret);
@@ -137,26 +106,162 @@ static int setup_vcpu(struct partition *p)
 		pr_err("cannot build the Hyper-V CPUID leaves: %d", ret);
 		return ret;
 	}
-	ret = vmm_vcpu_set_cpuid(&p->vp.vcpu, cpuid);
+	ret = vmm_vcpu_set_cpuid(vcpu, cpuid);
 	free(cpuid);
+	return ret;
+}
+
+static int gpa_is_protected(void *opaque, uint64_t gpa);
+
+int part_vp_vtl_create(struct partition *p, uint8_t vtl, const struct kvm_regs *regs,
+		       const struct kvm_sregs *sregs, uint64_t pat)
+{
+	struct vmm_vcpu *vcpu;
+	uint32_t pat_msr = 0x277;
+	struct kvm_sregs s;
+	int ret;
+
+	if (!part_vtl_enabled(p, vtl))
+		return -EINVAL;
+	vcpu = &p->vp.vcpu[vtl];
+	if (vcpu->fd >= 0)
+		return -EALREADY;
+	ret = vmm_vcpu_create(&p->vtl[vtl].vm, p->vp.index, vcpu);
+	if (ret)
+		goto fail;
+	ret = set_cpuid(p, vcpu);
+	if (ret)
+		goto fail;
+	/* Start from the vCPU's reset sregs so fields the caller leaves alone stay valid. */
+	ret = vmm_vcpu_get_sregs(vcpu, &s);
+	if (ret)
+		goto fail;
+	s.cs = sregs->cs; s.ds = sregs->ds; s.es = sregs->es; s.fs = sregs->fs; s.gs = sregs->gs;
+	s.ss = sregs->ss; s.tr = sregs->tr; s.ldt = sregs->ldt;
+	s.gdt = sregs->gdt; s.idt = sregs->idt;
+	s.cr0 = sregs->cr0; s.cr3 = sregs->cr3; s.cr4 = sregs->cr4; s.efer = sregs->efer;
+	ret = vmm_vcpu_set_sregs(vcpu, &s);
+	if (ret) {
+		ret = -ERANGE;          /* KVM refused the initial context */
+		goto fail;
+	}
+	ret = vmm_vcpu_set_regs(vcpu, regs);
+	if (!ret && pat)
+		ret = vmm_vcpu_set_msrs(vcpu, &pat_msr, &pat, 1) ? -ERANGE : 0;
+	if (ret)
+		goto fail;
+	/* Keep the run area's sync copy right until the first exit refreshes it. */
+	vcpu->run->s.regs.regs = *regs;
+	vcpu->run->s.regs.sregs = s;
+	p->vp.dctx[vtl].sender = p->id;
+	p->vp.dctx[vtl].gpa_is_protected = gpa_is_protected;
+	p->vp.dctx[vtl].opaque = &p->vtl[vtl].view;
+	return 0;
+fail:
+	vmm_vcpu_destroy(vcpu);
+	vcpu->fd = -1;
+	return ret;
+}
+
+/* VP 0 of VTL0 at the image's entry, with the boot contract's state (docs/guest-abi.md). */
+static int setup_boot_vp(struct partition *p)
+{
+	struct part_boot_params bp = {
+		.image_base = p->image.base,
+		.image_end = p->image.end,
+		.entry = p->image.entry,
+		.vp_index = 0,
+		.cmdline = p->cfg.cmdline,
+	};
+	struct vmm_vcpu *vcpu = &p->vp.vcpu[0];
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	int ret;
+
+	ret = vmm_vcpu_create(&p->vtl[0].vm, 0, vcpu);
 	if (ret)
 		return ret;
-
+	ret = vmm_vcpu_tsc_khz(vcpu);
+	p->tsc_hz = ret > 0 ? (uint64_t)ret * 1000 : 0;
+	bp.tsc_hz = p->tsc_hz;
+	ret = setup_clock(p);
+	if (!ret)
+		ret = set_cpuid(p, vcpu);
+	if (ret)
+		return ret;
 	ret = part_boot_write(&p->mem, &bp);
 	if (ret) {
 		pr_err("cannot write the boot area: %d", ret);
 		return ret;
 	}
-	ret = vmm_vcpu_get_sregs(&p->vp.vcpu, &sregs);
+	ret = vmm_vcpu_get_sregs(vcpu, &sregs);
 	if (ret)
 		return ret;
 	part_boot_regs(&bp, &regs, &sregs);
-	ret = vmm_vcpu_set_sregs(&p->vp.vcpu, &sregs);
+	ret = vmm_vcpu_set_sregs(vcpu, &sregs);
 	if (!ret)
-		ret = vmm_vcpu_set_regs(&p->vp.vcpu, &regs);
-	if (ret)
+		ret = vmm_vcpu_set_regs(vcpu, &regs);
+	if (ret) {
 		pr_err("cannot set the initial VP state: %d", ret);
+		return ret;
+	}
+	p->vp.dctx[0].sender = p->id;
+	p->vp.dctx[0].gpa_is_protected = gpa_is_protected;
+	p->vp.dctx[0].opaque = &p->vtl[0].view;
+	return 0;
+}
+
+static unsigned max_slots(const struct partition *p)
+{
+	return p->kvm->max_memslots > 0 && (unsigned)p->kvm->max_memslots < PART_MAX_SLOTS ?
+	       (unsigned)p->kvm->max_memslots : PART_MAX_SLOTS;
+}
+
+int part_vtl_create(struct partition *p, uint8_t vtl)
+{
+	struct part_vtl *v;
+	int ret;
+
+	if (vtl >= HV_MAX_VTL)
+		return -EINVAL;
+	v = &p->vtl[vtl];
+	if (v->enabled)
+		return -EALREADY;
+	ret = vmm_vm_create(p->kvm, &v->vm);
+	if (ret)
+		return ret;
+	ret = part_view_init(&v->view, &p->mem, &v->vm, max_slots(p));
+	if (ret)
+		goto fail_vm;
+	if (vtl > 0) {
+		ret = part_view_add_region(&v->view, HVRUN_VTL1_BASE, p->vtl1_mem.size, p->vtl1_mem.host);
+		if (ret)
+			goto fail_view;
+	}
+	ret = part_view_commit(&v->view);
+	if (!ret)
+		ret = vmm_vm_trap_msrs(&v->vm, HV_SYNTHETIC_MSR_FIRST, PART_TRAPPED_MSR_COUNT);
+	if (ret)
+		goto fail_view;
+	v->enabled = true;
+	return 0;
+fail_view:
+	part_view_fini(&v->view);
+fail_vm:
+	vmm_vm_destroy(&v->vm);
 	return ret;
+}
+
+static void vtls_destroy(struct partition *p)
+{
+	vp_fini(&p->vp);
+	for (unsigned v = HV_MAX_VTL; v-- > 0;) {
+		if (!p->vtl[v].enabled)
+			continue;
+		part_view_fini(&p->vtl[v].view);
+		vmm_vm_destroy(&p->vtl[v].vm);
+		p->vtl[v].enabled = false;
+	}
 }
 
 int part_create(const struct part_config *cfg, struct partition **out, bool *usage)
@@ -178,9 +283,9 @@ int part_create(const struct part_config *cfg, struct partition **out, bool *usa
 	if (!p)
 		return -ENOMEM;
 	p->cfg = *cfg;
-	p->vm.fd = -1;
-	p->vp.vcpu.fd = -1;
 	p->id = atomic_fetch_add(&next_partition_id, 1);
+	for (unsigned v = 0; v < HV_MAX_VTL; v++)
+		p->vtl[v].vm.fd = -1;
 
 	ret = dev_console_init(&p->console, cfg->console_out ? cfg->console_out : stdout,
 			       cfg->console_prefix);
@@ -199,12 +304,21 @@ int part_create(const struct part_config *cfg, struct partition **out, bool *usa
 		*usage = true;
 		goto fail_mem;
 	}
+	ret = part_mem_alloc(&p->vtl1_mem, HVRUN_VTL1_BASE,
+			     cfg->vtl1_mem_size ? cfg->vtl1_mem_size : HVRUN_VTL1_MEM_DEFAULT);
+	if (ret) {
+		pr_err("cannot allocate VTL1 memory: %d", ret);
+		goto fail_mem;
+	}
 	ret = vmm_router_create(&p->router);
 	if (ret)
-		goto fail_mem;
+		goto fail_vtl1;
+	vp_init(&p->vp, 0, p->router, p);
 	*out = p;
 	return 0;
 
+fail_vtl1:
+	part_mem_free(&p->vtl1_mem);
 fail_mem:
 	part_mem_free(&p->mem);
 fail_console:
@@ -219,48 +333,23 @@ int part_start(struct partition *p, const struct vmm_kvm *kvm)
 	int ret;
 
 	p->kvm = kvm;
-	hv_features_get(&p->hv.features, false);
-	ret = vmm_vm_create(kvm, &p->vm);
+	hv_features_get(&p->hv.features, true);
+	ret = part_vtl_create(p, 0);
 	if (ret)
 		return ret;
-	ret = part_view_init(&p->view, &p->mem, &p->vm,
-			     kvm->max_memslots > 0 && (unsigned)kvm->max_memslots < PART_MAX_SLOTS ?
-			     (unsigned)kvm->max_memslots : PART_MAX_SLOTS);
+	ret = setup_boot_vp(p);
 	if (ret)
-		goto fail_vm;
-	ret = part_view_commit(&p->view);
-	if (ret)
-		goto fail_view;
-	ret = vmm_vm_trap_msrs(&p->vm, HV_SYNTHETIC_MSR_FIRST, PART_TRAPPED_MSR_COUNT);
-	if (ret)
-		goto fail_view;
-	ret = setup_vcpu(p);
-	if (ret)
-		goto fail_vcpu;
-
-	p->vp.index = 0;
-	p->vp.router = p->router;
-	p->vp.owner = p;
-	p->vp.dctx.vp_index = 0;
-	p->vp.dctx.vtl = 0;
-	p->vp.dctx.sender = p->id;
-	p->vp.dctx.gpa_is_protected = gpa_is_protected;
-	p->vp.dctx.opaque = &p->view;
+		goto fail;
 	ret = part_services_create(p);
 	if (ret)
-		goto fail_vcpu;
+		goto fail;
 	pr_info("partition %llu: %s, %llu MiB RAM, entry %#llx, image [%#llx, %#llx)",
 		(unsigned long long)p->id, p->cfg.image_path, (unsigned long long)(p->mem.size >> 20),
 		(unsigned long long)p->image.entry, (unsigned long long)p->image.base,
 		(unsigned long long)p->image.end);
 	return 0;
-
-fail_vcpu:
-	vmm_vcpu_destroy(&p->vp.vcpu);
-fail_view:
-	part_view_fini(&p->view);
-fail_vm:
-	vmm_vm_destroy(&p->vm);
+fail:
+	vtls_destroy(p);
 	return ret;
 }
 
@@ -282,10 +371,9 @@ void part_destroy(struct partition *p)
 	if (!p)
 		return;
 	part_services_destroy(p);
-	vmm_vcpu_destroy(&p->vp.vcpu);
-	part_view_fini(&p->view);
-	vmm_vm_destroy(&p->vm);
+	vtls_destroy(p);
 	vmm_router_destroy(p->router);
+	part_mem_free(&p->vtl1_mem);
 	part_mem_free(&p->mem);
 	dev_console_fini(&p->console);
 	free(p);

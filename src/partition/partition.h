@@ -10,6 +10,7 @@
 #include "dev/console.h"
 #include "hv/hv.h"
 #include "hv/refclock.h"
+#include "hv/synic.h"
 #include "hypercall/hc.h"
 #include "partition/elf.h"
 #include "partition/mem.h"
@@ -27,6 +28,22 @@ struct part_config {
 	FILE *console_out;       /* stdout by default */
 	const char *console_prefix;
 	const char *hv_vendor_id;  /* NULL: "Microsoft Hv" */
+	uint64_t vtl1_mem_size;    /* VTL1 private memory; 0: HVRUN_VTL1_MEM_DEFAULT */
+};
+
+/* One VTL of the partition: its own KVM VM and its view of memory. */
+struct part_vtl {
+	bool enabled;
+	struct vmm_vm vm;
+	struct part_view view;
+};
+
+/* Partition-wide VSM state (src/vtl/ gives it meaning). */
+struct part_vsm {
+	uint64_t config[HV_MAX_VTL];       /* HvRegisterVsmPartitionConfig, as each VTL set it */
+	uint64_t intercepts_delivered;
+	uint64_t intercepts_dropped;       /* the higher VTL asked for no delivery channel */
+	uint64_t protection_changes;       /* pages whose protection ModifyVtlProtectionMask set */
 };
 
 /* A page hvrun owns and overlays on guest RAM (hypercall page, reference TSC page, SynIC pages). */
@@ -50,6 +67,7 @@ struct part_hv {
 	struct part_overlay_page tscpage[HV_MAX_VTL];
 	struct part_overlay_page simp[HV_MAX_VTL];
 	struct part_overlay_page siefp[HV_MAX_VTL];
+	struct hv_msg_queue sint_queue[HV_MAX_VTL][HV_SINT_COUNT];   /* VP 0 */
 	uint64_t spin_waits;                         /* HvCallNotifyLongSpinWait count, VP 0 */
 	struct hc_table calls;
 };
@@ -58,9 +76,10 @@ struct partition {
 	uint64_t id;
 	struct part_config cfg;
 	const struct vmm_kvm *kvm;
-	struct vmm_vm vm;
-	struct part_mem mem;
-	struct part_view view;        /* VTL0's view of memory: slots, overlays, protections */
+	struct part_mem mem;          /* RAM, shared by every VTL */
+	struct part_mem vtl1_mem;     /* VTL1's private memory: mapped only in VTL1's VM */
+	struct part_vtl vtl[HV_MAX_VTL];
+	struct part_vsm vsm;
 	struct part_image image;
 	struct vmm_router *router;
 	struct dev_console console;
@@ -83,18 +102,21 @@ int part_run(struct partition *p, int *status);
 void part_request_stop(struct partition *p, int status);
 void part_destroy(struct partition *p);
 
-/* The memory view of a VTL (VTL0 only until VSM), and the reference time now (100 ns units). */
+/* The memory view of an enabled VTL (NULL otherwise), and the reference time now (100 ns). */
 struct part_view *part_view_of(struct partition *p, uint8_t vtl);
 uint64_t part_ref_time(const struct partition *p);
 /* Is `vtl` enabled in the partition? (VTL0 always is.) */
 bool part_vtl_enabled(const struct partition *p, uint8_t vtl);
 /* The VP whose local APIC has `apic_id` (-EINVAL if none). */
 int part_vp_index_from_apic_id(const struct partition *p, uint32_t apic_id, uint32_t *index);
+
 /*
- * HvCallVtlCall / HvCallVtlReturn from the hypercall page: switch the VP to the other VTL.
- * Without VSM the TLFS answer is #UD (no higher VTL enabled / already at the lowest VTL).
+ * Create VTL `vtl`'s KVM VM: all of RAM without protections, VTL1's private memory, and the
+ * synthetic MSR trap. The VTL is enabled afterwards. -EALREADY if it already is.
  */
-int part_vtl_switch(struct partition *p, const struct vmm_exit *exit, uint16_t code,
-		    struct vmm_reply *reply);
+int part_vtl_create(struct partition *p, uint8_t vtl);
+/* Create VP `vp`'s vCPU in VTL `vtl`'s VM with the given initial state. */
+int part_vp_vtl_create(struct partition *p, uint8_t vtl, const struct kvm_regs *regs,
+		       const struct kvm_sregs *sregs, uint64_t pat);
 
 #endif /* PART_PARTITION_H */

@@ -13,6 +13,7 @@ static const struct part_module *const modules[] = {
 	&dev_uart_module,         /* ports 0x3F8-0x3FF */
 	&hv_msr_module,           /* Hyper-V synthetic MSRs and their overlay pages */
 	&hypercall_module,        /* the hypercall page's calls */
+	&vtl_module,              /* VSM: protection intercepts for VTL1 */
 	&dev_unclaimed_module,    /* defaults: unclaimed ports, MMIO and MSRs */
 };
 

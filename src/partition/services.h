@@ -31,5 +31,6 @@ extern const struct part_module part_halt_module;
 extern const struct part_module part_fault_module;
 extern const struct part_module hv_msr_module;
 extern const struct part_module hypercall_module;
+extern const struct part_module vtl_module;
 
 #endif /* PART_SERVICES_H */

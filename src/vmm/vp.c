@@ -13,12 +13,92 @@
 
 #define X86_GP_VECTOR 13
 
+void vp_init(struct vp *vp, uint32_t index, struct vmm_router *router, void *owner)
+{
+	memset(vp, 0, sizeof(*vp));
+	vp->index = index;
+	vp->router = router;
+	vp->owner = owner;
+	vp->switch_to = -1;
+	for (unsigned v = 0; v < VP_MAX_VTL; v++) {
+		vp->vcpu[v].fd = -1;
+		vp->dctx[v].vp_index = index;
+		vp->dctx[v].vtl = (uint8_t)v;
+	}
+}
+
+void vp_fini(struct vp *vp)
+{
+	for (unsigned v = 0; v < VP_MAX_VTL; v++)
+		vmm_vcpu_destroy(&vp->vcpu[v]);
+}
+
 void vp_request_stop(struct vp *vp, int status)
 {
 	vp->stop_status = status;
 	vp->stop_requested = 1;
-	if (vp->vcpu.run)
-		vp->vcpu.run->immediate_exit = 1;
+	for (unsigned v = 0; v < VP_MAX_VTL; v++)
+		if (vp->vcpu[v].run)
+			vp->vcpu[v].run->immediate_exit = 1;
+}
+
+void vp_copy_shared_gprs(struct kvm_regs *dst, const struct kvm_regs *src)
+{
+	uint64_t rsp = dst->rsp, rip = dst->rip, rflags = dst->rflags;
+
+	*dst = *src;
+	dst->rsp = rsp;
+	dst->rip = rip;
+	dst->rflags = rflags;
+}
+
+int vp_switch_vtl(struct vp *vp, uint8_t vtl)
+{
+	if (vtl >= VP_MAX_VTL || vp->vcpu[vtl].fd < 0 || !vp->vcpu[vtl].run)
+		return -EINVAL;
+	vp->switch_to = vtl;
+	return 0;
+}
+
+int vp_complete_pending(struct vp *vp, uint8_t vtl)
+{
+	struct vmm_vcpu *c;
+	int ret;
+
+	if (vtl >= VP_MAX_VTL)
+		return -EINVAL;
+	c = &vp->vcpu[vtl];
+	if (!vp->pending[vtl] || !c->run)
+		return 0;
+	c->run->immediate_exit = 1;
+	ret = vmm_vcpu_run(c);
+	c->run->immediate_exit = 0;
+	if (ret == 0)
+		return -EPROTO;          /* it ran guest code: KVM ignored immediate_exit */
+	if (ret != -EINTR)
+		return ret;
+	vp->pending[vtl] = false;
+	return 0;
+}
+
+/* Carry out a switch a service asked for: shared registers move with the VP to the new VTL. */
+static int do_switch(struct vp *vp)
+{
+	uint8_t from = vp->active_vtl, to = (uint8_t)vp->switch_to;
+	struct kvm_run *src = vp->vcpu[from].run, *dst = vp->vcpu[to].run;
+
+	vp->switch_to = -1;
+	if (from == to)
+		return 0;
+	vp_copy_shared_gprs(&dst->s.regs.regs, &src->s.regs.regs);
+	dst->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+	if (dst->s.regs.sregs.cr2 != src->s.regs.sregs.cr2) {
+		dst->s.regs.sregs.cr2 = src->s.regs.sregs.cr2;
+		dst->kvm_dirty_regs |= KVM_SYNC_X86_SREGS;
+	}
+	vp->active_vtl = to;
+	vp->vtl_switches++;
+	return 0;
 }
 
 int vp_apply_reply(struct kvm_run *run, size_t run_size, uint32_t index, const struct vmm_reply *reply,
@@ -70,17 +150,17 @@ int vp_apply_reply(struct kvm_run *run, size_t run_size, uint32_t index, const s
 static void stop_report(struct vp *vp, const struct hv_message *msg, const struct vmm_reply *reply,
 			int status)
 {
-	const struct kvm_regs *r = &vp->vcpu.run->s.regs.regs;
-	const struct kvm_sregs *s = &vp->vcpu.run->s.regs.sregs;
+	const struct kvm_regs *r = &vp->vcpu[vp->active_vtl].run->s.regs.regs;
+	const struct kvm_sregs *s = &vp->vcpu[vp->active_vtl].run->s.regs.sregs;
 	char desc[256], last[256] = "none";
 
 	vmm_msg_describe(msg, desc, sizeof(desc));
 	if (vp->have_last)
 		vmm_msg_describe(&vp->last_msg, last, sizeof(last));
-	pr_err("VP %u stopped: %s (%s). RIP=%#" PRIx64 " RSP=%#" PRIx64 " RFLAGS=%#" PRIx64
+	pr_err("VP %u (VTL%u) stopped: %s (%s). RIP=%#" PRIx64 " RSP=%#" PRIx64 " RFLAGS=%#" PRIx64
 	       " CS=%#x CR0=%#" PRIx64 " CR2=%#" PRIx64 " CR3=%#" PRIx64 " CR4=%#" PRIx64
 	       " EFER=%#" PRIx64 ". Last routed message: %s. Exit status %d.",
-	       vp->index, reply->reason ? reply->reason : "stopped", desc, (uint64_t)r->rip,
+	       vp->index, vp->active_vtl, reply->reason ? reply->reason : "stopped", desc, (uint64_t)r->rip,
 	       (uint64_t)r->rsp, (uint64_t)r->rflags, s->cs.selector, (uint64_t)s->cr0,
 	       (uint64_t)s->cr2, (uint64_t)s->cr3, (uint64_t)s->cr4, (uint64_t)s->efer, last, status);
 }
@@ -93,7 +173,8 @@ static bool status_needs_report(int status)
 /* Returns 1 to stop (status set), 0 to continue, negative errno on a host failure. */
 static int handle_exit(struct vp *vp, int *status)
 {
-	struct kvm_run *run = vp->vcpu.run;
+	struct vmm_vcpu *vcpu = &vp->vcpu[vp->active_vtl];
+	struct kvm_run *run = vcpu->run;
 	uint32_t n = vmm_decode_count(run);
 	struct vmm_vp_state state = {
 		.regs = &run->s.regs.regs,
@@ -108,7 +189,7 @@ static int handle_exit(struct vp *vp, int *status)
 		bool inject;
 		int ret;
 
-		ret = vmm_decode_exit(run, vp->vcpu.run_size, &vp->dctx, i, &msg);
+		ret = vmm_decode_exit(run, vcpu->run_size, &vp->dctx[vp->active_vtl], i, &msg);
 		if (ret) {
 			pr_err("VP %u: inconsistent exit %u from KVM", vp->index, run->exit_reason);
 			return ret;
@@ -127,11 +208,11 @@ static int handle_exit(struct vp *vp, int *status)
 			vp->have_last = true;
 			return 1;
 		}
-		ret = vp_apply_reply(run, vp->vcpu.run_size, i, &reply, state.dirty, &inject);
+		ret = vp_apply_reply(run, vcpu->run_size, i, &reply, state.dirty, &inject);
 		if (ret)
 			return ret;
 		if (inject) {
-			ret = vmm_vcpu_inject_exception(&vp->vcpu, reply.vector, reply.error_code_valid,
+			ret = vmm_vcpu_inject_exception(vcpu, reply.vector, reply.error_code_valid,
 							reply.error_code);
 			if (ret)
 				return ret;
@@ -139,6 +220,12 @@ static int handle_exit(struct vp *vp, int *status)
 		vp->last_msg = msg;
 		vp->have_last = true;
 	}
+	/* IO, MMIO and MSR exits are completed by KVM at the vCPU's next KVM_RUN. */
+	vp->pending[vp->active_vtl] = run->exit_reason == KVM_EXIT_IO || run->exit_reason == KVM_EXIT_MMIO ||
+				      run->exit_reason == KVM_EXIT_X86_RDMSR ||
+				      run->exit_reason == KVM_EXIT_X86_WRMSR;
+	if (vp->switch_to >= 0)
+		return do_switch(vp);
 	return 0;
 }
 
@@ -152,11 +239,14 @@ int vp_run(struct vp *vp, int *status)
 			*status = vp->stop_status;
 			return 0;
 		}
-		ret = vmm_vcpu_run(&vp->vcpu);
+		ret = vmm_vcpu_run(&vp->vcpu[vp->active_vtl]);
 		if (ret == -EINTR || ret == -EAGAIN) {
-			vp->vcpu.run->immediate_exit = 0;
+			/* A pending completion, if any, was done before KVM looked at the signal. */
+			vp->pending[vp->active_vtl] = false;
+			vp->vcpu[vp->active_vtl].run->immediate_exit = 0;
 			continue;
 		}
+		vp->pending[vp->active_vtl] = false;
 		if (ret) {
 			pr_err("VP %u: KVM_RUN failed: %s", vp->index, strerror(-ret));
 			return ret;

@@ -12,24 +12,56 @@
 #include "vmm/kvm.h"
 #include "vmm/router.h"
 
+#define VP_MAX_VTL 2
+
+/*
+ * A virtual processor: one vCPU per enabled VTL (each in that VTL's KVM VM), exactly one of them
+ * active. The run loop runs the active vCPU; a service switches VTLs with vp_switch_vtl().
+ */
 struct vp {
 	uint32_t index;
-	struct vmm_vcpu vcpu;
+	struct vmm_vcpu vcpu[VP_MAX_VTL];      /* fd -1 where the VTL is not enabled */
+	struct vmm_decode_ctx dctx[VP_MAX_VTL];
+	uint8_t active_vtl;
+	int switch_to;                         /* -1, or the VTL to make active after this exit */
+	bool pending[VP_MAX_VTL];              /* vCPU exited and KVM still has to complete it */
 	struct vmm_router *router;
-	struct vmm_decode_ctx dctx;
 	void *owner;                     /* the partition; services reach it through their opaque */
 	volatile sig_atomic_t stop_requested;
 	volatile sig_atomic_t stop_status;
 	struct hv_message last_msg;      /* the last message routed, for stop reports */
 	bool have_last;
 	uint64_t exits;                  /* KVM_RUN returns handled */
+	uint64_t vtl_switches;
 };
+
+/* Zero the VP and mark every vCPU absent. */
+void vp_init(struct vp *vp, uint32_t index, struct vmm_router *router, void *owner);
+/* Destroy every vCPU of the VP. */
+void vp_fini(struct vp *vp);
 
 /* Run until a service stops the VP or vp_request_stop() is called. *status gets the exit status. */
 int vp_run(struct vp *vp, int *status);
 
 /* Async-signal-safe: make the next or current KVM_RUN return, then stop with `status`. */
 void vp_request_stop(struct vp *vp, int status);
+
+/*
+ * From a service handling an exit of this VP: after the exit is answered, make `vtl` active.
+ * The shared general-purpose registers (all but RSP, RIP, RFLAGS) and CR2 follow (TLFS VSM
+ * register sharing); everything else stays private to each VTL's vCPU.
+ */
+int vp_switch_vtl(struct vp *vp, uint8_t vtl);
+
+/*
+ * Let KVM finish the exit a non-running vCPU is stopped in (a port write, an MMIO access) without
+ * running any guest instruction (KVM_RUN with immediate_exit), so its state is exact. No-op
+ * when nothing is pending.
+ */
+int vp_complete_pending(struct vp *vp, uint8_t vtl);
+
+/* Copy the registers the VTLs share from one register file to another (pure). */
+void vp_copy_shared_gprs(struct kvm_regs *dst, const struct kvm_regs *src);
 
 /* Apply a service reply to the kvm_run area (pure: unit-tested without KVM). */
 int vp_apply_reply(struct kvm_run *run, size_t run_size, uint32_t index, const struct vmm_reply *reply,

@@ -131,14 +131,63 @@ static void test_request_stop(void **state)
 	int status = -1;
 
 	(void)state;
-	memset(&vp, 0, sizeof(vp));
-	vp.vcpu.run = run;
+	vp_init(&vp, 0, NULL, NULL);
+	vp.vcpu[0].run = run;
+	vp.vcpu[0].fd = 1000;       /* never used: the stop is seen before KVM_RUN */
 	vp_request_stop(&vp, 124);
 	assert_int_equal(run->immediate_exit, 1);
 	assert_int_equal(vp.stop_requested, 1);
 	/* A stop requested before the first KVM_RUN is honoured without entering the guest. */
 	assert_int_equal(vp_run(&vp, &status), 0);
 	assert_int_equal(status, 124);
+	free(run);
+}
+
+static void test_shared_gprs(void **state)
+{
+	struct kvm_regs src, dst;
+
+	(void)state;
+	memset(&src, 0x11, sizeof(src));
+	memset(&dst, 0x22, sizeof(dst));
+	src.rax = 1;
+	src.r15 = 15;
+	src.rsp = 0xaaa;
+	src.rip = 0xbbb;
+	src.rflags = 0xccc;
+	dst.rsp = 0x1000;
+	dst.rip = 0x2000;
+	dst.rflags = 0x202;
+	vp_copy_shared_gprs(&dst, &src);
+	assert_int_equal(dst.rax, 1);
+	assert_int_equal(dst.r15, 15);
+	assert_int_equal(dst.rbx, src.rbx);
+	assert_int_equal(dst.rbp, src.rbp);
+	/* RSP, RIP and RFLAGS are private to each VTL. */
+	assert_int_equal(dst.rsp, 0x1000);
+	assert_int_equal(dst.rip, 0x2000);
+	assert_int_equal(dst.rflags, 0x202);
+}
+
+static void test_switch_vtl_needs_vcpu(void **state)
+{
+	struct kvm_run *run = fake_run_new();
+	struct vp vp;
+
+	(void)state;
+	vp_init(&vp, 3, NULL, NULL);
+	assert_int_equal(vp.switch_to, -1);
+	assert_int_equal(vp.dctx[1].vtl, 1);
+	assert_int_equal(vp.dctx[1].vp_index, 3);
+	assert_int_equal(vp_switch_vtl(&vp, 1), -EINVAL);     /* VTL1 has no vCPU */
+	assert_int_equal(vp_switch_vtl(&vp, 7), -EINVAL);
+	vp.vcpu[1].run = run;
+	vp.vcpu[1].fd = 1000;
+	assert_int_equal(vp_switch_vtl(&vp, 1), 0);
+	assert_int_equal(vp.switch_to, 1);
+	/* Nothing pending: completing is a no-op that touches no vCPU. */
+	assert_int_equal(vp_complete_pending(&vp, 1), 0);
+	assert_int_equal(vp_complete_pending(&vp, 9), -EINVAL);
 	free(run);
 }
 
@@ -153,6 +202,8 @@ int main(void)
 		cmocka_unit_test(test_dirty_state_written_back),
 		cmocka_unit_test(test_inject_on_io),
 		cmocka_unit_test(test_request_stop),
+		cmocka_unit_test(test_shared_gprs),
+		cmocka_unit_test(test_switch_vtl_needs_vcpu),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
