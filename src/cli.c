@@ -22,6 +22,9 @@ enum {
 	OPT_VERSION,
 	OPT_CMDLINE,
 	OPT_HV_VENDOR_ID,
+	OPT_SECURE_KERNEL,
+	OPT_NO_SECURE_KERNEL,
+	OPT_VTL1_MEMORY,
 };
 
 static const struct option long_options[] = {
@@ -32,6 +35,9 @@ static const struct option long_options[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
 	{ "hv-vendor-id", required_argument, NULL, OPT_HV_VENDOR_ID },
+	{ "secure-kernel", required_argument, NULL, OPT_SECURE_KERNEL },
+	{ "no-secure-kernel", no_argument, NULL, OPT_NO_SECURE_KERNEL },
+	{ "vtl1-memory", required_argument, NULL, OPT_VTL1_MEMORY },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -47,6 +53,10 @@ void cli_usage(FILE *out)
 		"      --timeout SECONDS  stop the guest after SECONDS (s/m/h/d suffix) and exit 124\n"
 		"      --cmdline STRING   command line passed in the boot information block\n"
 		"      --hv-vendor-id STR Hyper-V vendor signature in CPUID 0x40000000 (max 12 chars)\n"
+		"      --secure-kernel PATH  VTL1 secure kernel to start first (default: the one\n"
+		"                         built with hvrun)\n"
+		"      --no-secure-kernel boot VTL0 alone (no VTL1 until the guest enables it)\n"
+		"      --vtl1-memory SIZE VTL1 private memory (default 16M, at most 256M)\n"
 		"      --trace            print one line per routed message to stderr\n"
 		"  -v, --verbose          more diagnostics (repeat for debug output)\n"
 		"  -q, --quiet            errors only\n"
@@ -143,6 +153,17 @@ enum cli_result cli_parse(int argc, char **argv, struct hvrun_options *o, FILE *
 						   optarg);
 			o->hv_vendor_id = optarg;
 			break;
+		case OPT_SECURE_KERNEL:
+			o->secure_kernel = optarg;
+			break;
+		case OPT_NO_SECURE_KERNEL:
+			o->no_secure_kernel = true;
+			break;
+		case OPT_VTL1_MEMORY:
+			if (part_parse_size(optarg, &o->vtl1_mem_size) || o->vtl1_mem_size < (1ull << 20) ||
+			    o->vtl1_mem_size > HVRUN_VTL1_MEM_MAX || (o->vtl1_mem_size & 0xfff))
+				return usage_error(err, err_len, "invalid VTL1 memory size '%s' (1M..256M)", optarg);
+			break;
 		case OPT_VERSION:
 			fprintf(out, "hvrun %s\n", HVRUN_VERSION);
 			return CLI_DONE;
@@ -157,6 +178,8 @@ enum cli_result cli_parse(int argc, char **argv, struct hvrun_options *o, FILE *
 			return usage_error(err, err_len, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (o->secure_kernel && o->no_secure_kernel)
+		return usage_error(err, err_len, "--secure-kernel and --no-secure-kernel exclude each other");
 	if (optind >= argc)
 		return usage_error(err, err_len, "no IMAGE given");
 	if (argc - optind > 1)

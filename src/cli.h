@@ -16,6 +16,9 @@ struct hvrun_options {
 	int verbosity;           /* -1 quiet, 0 default, 1+ verbose */
 	const char *cmdline;
 	const char *hv_vendor_id;
+	const char *secure_kernel;   /* --secure-kernel PATH */
+	bool no_secure_kernel;       /* --no-secure-kernel */
+	uint64_t vtl1_mem_size;      /* --vtl1-memory SIZE; 0 = default */
 };
 
 enum cli_result {

@@ -7,6 +7,7 @@
 #include <sys/time.h>
 
 #include "cli.h"
+#include "partition/loader.h"
 #include "partition/partition.h"
 #include "vmm/exitcode.h"
 #include "vmm/kvm.h"
@@ -53,7 +54,7 @@ int main(int argc, char **argv)
 	struct part_config cfg;
 	struct vmm_kvm kvm;
 	struct partition *p;
-	char err[256];
+	char err[256], sk_path[4096];
 	bool usage;
 	int status, ret;
 
@@ -71,7 +72,20 @@ int main(int argc, char **argv)
 			  opts.verbosity == 1 ? VMM_LOG_INFO : VMM_LOG_DEBUG);
 	vmm_log_set_trace(opts.trace);
 
+	part_loader_host_report();
 	memset(&cfg, 0, sizeof(cfg));
+	if (!opts.no_secure_kernel) {
+		if (opts.secure_kernel) {
+			cfg.secure_kernel = opts.secure_kernel;
+		} else if (part_loader_find_secure_kernel(sk_path, sizeof(sk_path)) == 0) {
+			cfg.secure_kernel = sk_path;
+		} else {
+			pr_err("no secure kernel found (set HVRUN_SECURE_KERNEL, pass --secure-kernel PATH, "
+			       "or boot VTL0 alone with --no-secure-kernel)");
+			return HVRUN_EXIT_USAGE;
+		}
+	}
+	cfg.vtl1_mem_size = opts.vtl1_mem_size;
 	cfg.image_path = opts.image;
 	cfg.mem_size = opts.mem_size;
 	cfg.cmdline = opts.cmdline;

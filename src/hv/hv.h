@@ -61,7 +61,9 @@ struct hv_msr_ctx {
 	struct hv_vp_vtl *vpvtl;
 	const struct hv_features *features;
 	uint32_t vp_index;
-	uint64_t ram_size;      /* GPFNs must lie below ram_size */
+	uint64_t ram_size;      /* GPFNs must lie below ram_size, or in the private memory below */
+	uint64_t private_base;  /* the VTL's private memory (VTL1), where its pages may lie too; */
+	uint64_t private_size;  /* size 0: the VTL has none */
 	uint64_t tsc_hz;
 	uint64_t apic_hz;
 	uint64_t ref_time;      /* TIME_REF_COUNT now, in 100 ns units */

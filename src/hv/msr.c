@@ -45,13 +45,28 @@ static bool has(const struct hv_msr_ctx *c, uint32_t priv_eax)
 	return (c->features->priv_eax & priv_eax) == priv_eax;
 }
 
-/* A GPA-page MSR: bit 0 enable, 11:1 preserved, 63:12 GPFN that must lie inside RAM when enabled. */
+/*
+ * May a GPA-page MSR point at the page holding `msr_value`'s GPFN? RAM, or the VTL's private
+ * memory: a secure kernel keeps its hypercall page, SIM page and VP assist page where VTL0
+ * cannot reach them.
+ */
+static bool gpa_page_valid(const struct hv_msr_ctx *c, uint64_t msr_value)
+{
+	uint64_t gpfn = msr_value >> PAGE_SHIFT;
+	uint64_t first = c->private_base >> PAGE_SHIFT;
+
+	if (gpfn < (c->ram_size >> PAGE_SHIFT))
+		return true;
+	return gpfn >= first && gpfn - first < (c->private_size >> PAGE_SHIFT);
+}
+
+/* A GPA-page MSR: bit 0 enable, 11:1 preserved, 63:12 GPFN that must be a valid page when enabled. */
 static int write_gpa_msr(const struct hv_msr_ctx *c, uint64_t *reg, uint64_t value, uint32_t effect,
 			 uint32_t *effects)
 {
 	uint64_t next = (value & ~GPA_MSR_RSVDP) | (*reg & GPA_MSR_RSVDP);
 
-	if ((next & GPA_MSR_ENABLE) && (next >> PAGE_SHIFT) >= (c->ram_size >> PAGE_SHIFT))
+	if ((next & GPA_MSR_ENABLE) && !gpa_page_valid(c, next))
 		return -EPERM;
 	if (next != *reg)
 		*effects |= effect;
@@ -132,7 +147,7 @@ static int write_hypercall(struct hv_msr_ctx *c, uint64_t value, uint32_t *effec
 		return -EPERM;          /* locked until the partition is reset */
 	if (!c->pvtl->guest_os_id)
 		next &= ~HV_HYPERCALL_MSR_ENABLE;   /* needs a guest OS ID first: enable is ignored */
-	if ((next & HV_HYPERCALL_MSR_ENABLE) && (next >> PAGE_SHIFT) >= (c->ram_size >> PAGE_SHIFT))
+	if ((next & HV_HYPERCALL_MSR_ENABLE) && !gpa_page_valid(c, next))
 		return -EPERM;
 	if ((next ^ old) & (HV_HYPERCALL_MSR_ENABLE | ~0xfffull))
 		*effects |= HV_EFFECT_HYPERCALL_PAGE;

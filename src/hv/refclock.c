@@ -12,8 +12,8 @@ int hv_refclock_init(struct hv_refclock *clk, uint64_t tsc_hz, uint64_t guest_ts
 	unsigned __int128 scale;
 
 	memset(clk, 0, sizeof(*clk));
-	if (tsc_hz < REF_HZ)
-		return -EINVAL;
+	if (tsc_hz <= REF_HZ)
+		return -EINVAL;          /* at 10 MHz and below the scale needs more than 64 bits */
 	scale = ((unsigned __int128)REF_HZ << 64) / tsc_hz;
 	clk->tsc_hz = tsc_hz;
 	clk->scale = (uint64_t)scale;

@@ -21,7 +21,7 @@ struct hv_refclock {
 	uint64_t tsc_start;      /* guest TSC when the partition started */
 };
 
-/* -EINVAL if tsc_hz is 0 or below 10 MHz (the scale would not fit in 64 bits). */
+/* -EINVAL if tsc_hz is 10 MHz or less (the scale would not fit in 64 bits). */
 int hv_refclock_init(struct hv_refclock *clk, uint64_t tsc_hz, uint64_t guest_tsc_start);
 /* ((tsc * scale) >> 64) + offset: 100 ns units since the partition started. */
 uint64_t hv_refclock_time(const struct hv_refclock *clk, uint64_t guest_tsc);

@@ -125,15 +125,20 @@ int hv_synic_post(struct partition *p, uint8_t vtl, unsigned sint, const struct 
 	return hv_synic_deliver((struct hv_message *)hv->simp[vtl].page + sint, &hv->sint_queue[vtl][sint], m);
 }
 
-static void msr_ctx(struct partition *p, struct hv_partition_vtl *pv, struct hv_vp_vtl *vv,
+static void msr_ctx(struct partition *p, uint8_t vtl, struct hv_partition_vtl *pv, struct hv_vp_vtl *vv,
 		    struct hv_msr_ctx *c)
 {
+	/* VTL1's own pages may also lie in its private memory (the only VTL that has one). */
+	const struct part_mem *priv = vtl > 0 ? &p->vtl1_mem : NULL;
+
 	*c = (struct hv_msr_ctx){
 		.pvtl = pv,
 		.vpvtl = vv,
 		.features = &p->hv.features,
 		.vp_index = p->vp.index,
 		.ram_size = p->mem.size,
+		.private_base = priv ? priv->gpa_base : 0,
+		.private_size = priv ? priv->size : 0,
 		.tsc_hz = p->tsc_hz,
 		.ref_time = part_ref_time(p),
 	};
@@ -153,7 +158,7 @@ int hv_synthetic_msr(struct partition *p, uint8_t vtl, uint32_t msr, bool write,
 	/* Work on copies: the registers change only if every effect could be carried out. */
 	pv = p->hv.vtl[vtl];
 	vv = p->hv.vp[vtl];
-	msr_ctx(p, &pv, &vv, &c);
+	msr_ctx(p, vtl, &pv, &vv, &c);
 	if (!write)
 		return hv_msr_read(&c, msr, value);
 	ret = hv_msr_write(&c, msr, *value, &effects);

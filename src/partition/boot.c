@@ -38,10 +38,10 @@ static void put64(uint8_t *p, uint64_t v)
 	memcpy(p, &v, sizeof(v));
 }
 
-static int write_gdt(struct part_mem *mem)
+static int write_gdt(struct part_mem *mem, uint64_t base)
 {
-	uint8_t *gdt = part_mem_ptr(mem, HVRUN_GDT_GPA, 0x1000);
-	uint64_t tss = HVRUN_GDT_GPA + TSS_OFFSET;
+	uint8_t *gdt = part_mem_ptr(mem, base + HVRUN_GDT_GPA, 0x1000);
+	uint64_t tss = base + HVRUN_GDT_GPA + TSS_OFFSET;
 
 	if (!gdt)
 		return -EINVAL;
@@ -58,11 +58,11 @@ static int write_gdt(struct part_mem *mem)
 	return 0;
 }
 
-static int write_page_tables(struct part_mem *mem)
+static int write_page_tables(struct part_mem *mem, uint64_t base)
 {
-	uint8_t *pml4 = part_mem_ptr(mem, HVRUN_PML4_GPA, 0x1000);
-	uint8_t *pdpt = part_mem_ptr(mem, HVRUN_PDPT_GPA, 0x1000);
-	uint8_t *pd = part_mem_ptr(mem, HVRUN_PD_GPA, 0x1000ull * HVRUN_PD_PAGES);
+	uint8_t *pml4 = part_mem_ptr(mem, base + HVRUN_PML4_GPA, 0x1000);
+	uint8_t *pdpt = part_mem_ptr(mem, base + HVRUN_PDPT_GPA, 0x1000);
+	uint8_t *pd = part_mem_ptr(mem, base + HVRUN_PD_GPA, 0x1000ull * HVRUN_PD_PAGES);
 
 	if (!pml4 || !pdpt || !pd)
 		return -EINVAL;
@@ -72,9 +72,9 @@ static int write_page_tables(struct part_mem *mem)
 	 * Accessed and dirty bits are preset: a page walk must never need to write these tables
 	 * (they may sit in a page a VTL made read-only; compare the GDT accessed-bit trap).
 	 */
-	put64(pml4, HVRUN_PDPT_GPA | PTE_P | PTE_RW | PTE_A);
+	put64(pml4, (base + HVRUN_PDPT_GPA) | PTE_P | PTE_RW | PTE_A);
 	for (unsigned i = 0; i < HVRUN_PD_PAGES; i++)
-		put64(pdpt + 8 * i, (HVRUN_PD_GPA + 0x1000ull * i) | PTE_P | PTE_RW | PTE_A);
+		put64(pdpt + 8 * i, (base + HVRUN_PD_GPA + 0x1000ull * i) | PTE_P | PTE_RW | PTE_A);
 	/* Identity-map the low 4 GiB with 2 MiB pages: RAM and the MMIO hole above it. */
 	for (uint64_t i = 0; i < 512ull * HVRUN_PD_PAGES; i++)
 		put64(pd + 8 * i, (i << 21) | PTE_P | PTE_RW | PTE_PS | PTE_A | PTE_D);
@@ -114,15 +114,32 @@ int part_boot_write(struct part_mem *mem, const struct part_boot_params *params)
 
 	if (mem->gpa_base != 0 || mem->size < HVRUN_MEM_MIN)
 		return -EINVAL;
-	ret = write_gdt(mem);
+	ret = write_gdt(mem, 0);
 	if (!ret)
-		ret = write_page_tables(mem);
+		ret = write_page_tables(mem, 0);
 	if (!ret)
 		ret = write_boot_info(mem, params);
 	return ret;
 }
 
+int part_boot_write_tables(struct part_mem *mem, uint64_t base)
+{
+	int ret;
+
+	if (base & 0xfff)
+		return -EINVAL;
+	ret = write_gdt(mem, base);
+	if (!ret)
+		ret = write_page_tables(mem, base);
+	return ret;
+}
+
 void part_boot_flat_segments(struct kvm_sregs *sregs)
+{
+	part_boot_flat_segments_at(sregs, 0);
+}
+
+void part_boot_flat_segments_at(struct kvm_sregs *sregs, uint64_t base)
 {
 	struct kvm_segment code = {
 		.base = 0, .limit = 0xffffffff, .selector = HVRUN_SEL_CODE64,
@@ -133,14 +150,14 @@ void part_boot_flat_segments(struct kvm_sregs *sregs)
 		.type = 3, .present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1,
 	};
 	struct kvm_segment tr = {
-		.base = HVRUN_GDT_GPA + TSS_OFFSET, .limit = TSS_LIMIT, .selector = HVRUN_SEL_TSS,
+		.base = base + HVRUN_GDT_GPA + TSS_OFFSET, .limit = TSS_LIMIT, .selector = HVRUN_SEL_TSS,
 		.type = 11, .present = 1, .s = 0,
 	};
 
 	sregs->cs = code;
 	sregs->ds = sregs->es = sregs->fs = sregs->gs = sregs->ss = data;
 	sregs->tr = tr;
-	sregs->gdt.base = HVRUN_GDT_GPA;
+	sregs->gdt.base = base + HVRUN_GDT_GPA;
 	sregs->gdt.limit = HVRUN_SEL_TSS + 16 - 1;
 	sregs->idt.base = 0;
 	sregs->idt.limit = 0;
@@ -155,9 +172,14 @@ void part_boot_regs(const struct part_boot_params *params, struct kvm_regs *regs
 	regs->rdi = HVRUN_BOOTINFO_GPA;
 	regs->rflags = 0x2;     /* IF=0 */
 
-	part_boot_flat_segments(sregs);
+	part_boot_long_mode(sregs, 0);
+}
+
+void part_boot_long_mode(struct kvm_sregs *sregs, uint64_t base)
+{
+	part_boot_flat_segments_at(sregs, base);
 	sregs->cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
-	sregs->cr3 = HVRUN_PML4_GPA;
+	sregs->cr3 = base + HVRUN_PML4_GPA;
 	sregs->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
 	sregs->efer = EFER_LME | EFER_LMA | EFER_NXE;
 }

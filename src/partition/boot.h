@@ -31,4 +31,13 @@ void part_boot_regs(const struct part_boot_params *params, struct kvm_regs *regs
 /* 64-bit code, data and TSS descriptors as KVM segments (also used for VTL initial contexts). */
 void part_boot_flat_segments(struct kvm_sregs *sregs);
 
+/*
+ * The same reserved layout (GDT/TSS, identity-map page tables) at `base` inside mem: the loader
+ * builds VTL1's copy at the start of its private memory. The tables still map the low 4 GiB.
+ */
+int part_boot_write_tables(struct part_mem *mem, uint64_t base);
+void part_boot_flat_segments_at(struct kvm_sregs *sregs, uint64_t base);
+/* Long mode, paging on with the tables at base (CR0/CR3/CR4/EFER and flat segments). */
+void part_boot_long_mode(struct kvm_sregs *sregs, uint64_t base);
+
 #endif /* PART_BOOT_H */

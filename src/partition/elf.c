@@ -93,6 +93,69 @@ static int check_segments(const GElf_Phdr *ph, unsigned n, uint64_t file_size,
 	return 0;
 }
 
+/* The "hvrun" policy note in PT_NOTE segments, if any. Malformed policy notes are errors. */
+static int read_policy(Elf *elf, size_t phnum, struct part_image *image, char *why, size_t wl)
+{
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+		Elf_Data *d;
+		GElf_Nhdr nh;
+		size_t off = 0, name_off, desc_off, next;
+
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_NOTE || ph.p_filesz == 0)
+			continue;
+		d = elf_getdata_rawchunk(elf, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_NHDR);
+		if (!d)
+			return fail(why, wl, -ENOEXEC, "note segment %zu is unreadable (%s)", i, elf_errmsg(-1));
+		while ((next = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
+			const char *name = (const char *)d->d_buf + name_off;
+			off = next;
+			if (nh.n_namesz != sizeof(HVRUN_NOTE_NAME) || memcmp(name, HVRUN_NOTE_NAME, nh.n_namesz) ||
+			    nh.n_type != HVRUN_NOTE_POLICY)
+				continue;
+			if (nh.n_descsz != sizeof(image->policy))
+				return fail(why, wl, -EINVAL, "policy note has %u bytes, expected %zu", nh.n_descsz,
+					    sizeof(image->policy));
+			memcpy(&image->policy, (const char *)d->d_buf + desc_off, sizeof(image->policy));
+			if (image->policy.version != HVRUN_POLICY_VERSION)
+				return fail(why, wl, -EINVAL, "policy note version %u (hvrun knows %u)",
+					    image->policy.version, HVRUN_POLICY_VERSION);
+			if (image->policy.flags & ~HVRUN_POLICY_REQUIRES_VTL1)
+				return fail(why, wl, -EINVAL, "policy note has unknown flags %#x",
+					    image->policy.flags);
+			image->has_policy = true;
+		}
+	}
+	return 0;
+}
+
+/* ".hvci" sections: page-aligned, inside what was loaded. A missing section table is fine. */
+static int read_hvci(Elf *elf, struct part_image *image, char *why, size_t wl)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return 0;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)))
+			continue;
+		if (strcmp(name, ".hvci") != 0 || sh.sh_size == 0)
+			continue;
+		if ((sh.sh_addr & 0xfff) || sh.sh_addr + sh.sh_size < sh.sh_addr ||
+		    sh.sh_addr < image->base || sh.sh_addr + sh.sh_size > image->end)
+			return fail(why, wl, -EINVAL, "section .hvci at %#" PRIx64 " is not page-aligned "
+				    "inside the image", (uint64_t)sh.sh_addr);
+		if (image->nhvci == PART_IMAGE_MAX_HVCI)
+			return fail(why, wl, -E2BIG, "more than %u .hvci sections", PART_IMAGE_MAX_HVCI);
+		image->hvci[image->nhvci++] = (struct part_range){ .base = sh.sh_addr, .size = sh.sh_size };
+	}
+	return 0;
+}
+
 int part_elf_load_fd(int fd, struct part_mem *mem, const struct part_elf_limits *limits,
 		     struct part_image *image, char *why, size_t wl)
 {
@@ -165,9 +228,9 @@ int part_elf_load_fd(int fd, struct part_mem *mem, const struct part_elf_limits 
 	if (ret)
 		goto out;
 
-	image->entry = 0;
+	memset(image, 0, sizeof(*image));
 	image->base = UINT64_MAX;
-	image->end = 0;
+	image->text.base = UINT64_MAX;
 	image->nsegments = nload;
 	for (unsigned i = 0; i < nload; i++) {
 		const GElf_Phdr *p = &ph[i];
@@ -187,6 +250,14 @@ int part_elf_load_fd(int fd, struct part_mem *mem, const struct part_elf_limits 
 			image->end = p->p_paddr + p->p_memsz;
 		if (eh.e_entry >= p->p_paddr && eh.e_entry - p->p_paddr < p->p_memsz && (p->p_flags & PF_X))
 			image->entry = eh.e_entry;
+		if (p->p_flags & PF_X) {
+			uint64_t lo = p->p_paddr & ~0xfffull;
+			uint64_t hi = (p->p_paddr + p->p_memsz + 0xfff) & ~0xfffull;
+			if (lo < image->text.base)
+				image->text.base = lo;
+			if (hi - image->text.base > image->text.size)
+				image->text.size = hi - image->text.base;
+		}
 	}
 	if (image->end == 0) {
 		ret = fail(why, wl, -ENOEXEC, "all PT_LOAD segments are empty");
@@ -197,7 +268,9 @@ int part_elf_load_fd(int fd, struct part_mem *mem, const struct part_elf_limits 
 			   "PT_LOAD segment", (uint64_t)eh.e_entry);
 		goto out;
 	}
-	ret = 0;
+	ret = read_policy(elf, phnum, image, why, wl);
+	if (!ret)
+		ret = read_hvci(elf, image, why, wl);
 out:
 	elf_end(elf);
 	return ret;

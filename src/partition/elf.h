@@ -6,13 +6,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hvrun/loader.h"
 #include "partition/mem.h"
+
+#define PART_IMAGE_MAX_HVCI 8u
+
+struct part_range {
+	uint64_t base;
+	uint64_t size;
+};
 
 struct part_image {
 	uint64_t entry;          /* entry point (virtual = physical: images run identity-mapped) */
 	uint64_t base;           /* lowest loaded GPA */
 	uint64_t end;            /* one past the highest loaded GPA */
 	unsigned nsegments;
+	struct part_range text;  /* executable segments, widened to whole pages */
+	bool has_policy;         /* a PT_NOTE "hvrun" / HVRUN_NOTE_POLICY was present */
+	struct hvrun_policy policy;
+	unsigned nhvci;          /* ".hvci" sections: pages the secure kernel may make executable */
+	struct part_range hvci[PART_IMAGE_MAX_HVCI];
 };
 
 struct part_elf_limits {

@@ -12,6 +12,7 @@
 #include "hvrun/abi.h"
 #include "hv/cpuid.h"
 #include "partition/boot.h"
+#include "partition/loader.h"
 #include "partition/services.h"
 #include "vmm/log.h"
 
@@ -310,6 +311,27 @@ int part_create(const struct part_config *cfg, struct partition **out, bool *usa
 		pr_err("cannot allocate VTL1 memory: %d", ret);
 		goto fail_mem;
 	}
+	if (cfg->secure_kernel) {
+		ret = part_loader_prepare(p, cfg->secure_kernel, why, sizeof(why));
+		if (ret) {
+			pr_err("%s: %s", cfg->secure_kernel, why);
+			*usage = true;
+			goto fail_vtl1;
+		}
+	} else if (p->image.has_policy && (p->image.policy.flags & HVRUN_POLICY_REQUIRES_VTL1)) {
+		pr_err("%s: its policy note requires VTL1: boot it with a secure kernel "
+		       "(drop --no-secure-kernel)", cfg->image_path);
+		*usage = true;
+		ret = -EINVAL;
+		goto fail_vtl1;
+	}
+	if (p->image.has_policy && p->image.policy.min_memory > p->mem.size) {
+		pr_err("%s: its policy note asks for %llu MiB of RAM: use -m", cfg->image_path,
+		       (unsigned long long)((p->image.policy.min_memory + (1 << 20) - 1) >> 20));
+		*usage = true;
+		ret = -EINVAL;
+		goto fail_vtl1;
+	}
 	ret = vmm_router_create(&p->router);
 	if (ret)
 		goto fail_vtl1;
@@ -343,11 +365,18 @@ int part_start(struct partition *p, const struct vmm_kvm *kvm)
 	ret = part_services_create(p);
 	if (ret)
 		goto fail;
+	if (p->cfg.secure_kernel) {
+		ret = part_loader_start(p);
+		if (ret)
+			goto fail_services;
+	}
 	pr_info("partition %llu: %s, %llu MiB RAM, entry %#llx, image [%#llx, %#llx)",
 		(unsigned long long)p->id, p->cfg.image_path, (unsigned long long)(p->mem.size >> 20),
 		(unsigned long long)p->image.entry, (unsigned long long)p->image.base,
 		(unsigned long long)p->image.end);
 	return 0;
+fail_services:
+	part_services_destroy(p);
 fail:
 	vtls_destroy(p);
 	return ret;

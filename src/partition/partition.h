@@ -29,6 +29,7 @@ struct part_config {
 	const char *console_prefix;
 	const char *hv_vendor_id;  /* NULL: "Microsoft Hv" */
 	uint64_t vtl1_mem_size;    /* VTL1 private memory; 0: HVRUN_VTL1_MEM_DEFAULT */
+	const char *secure_kernel; /* VTL1 image the loader starts first; NULL: VTL0 alone */
 };
 
 /* One VTL of the partition: its own KVM VM and its view of memory. */
@@ -81,6 +82,7 @@ struct partition {
 	struct part_vtl vtl[HV_MAX_VTL];
 	struct part_vsm vsm;
 	struct part_image image;
+	struct part_image sk_image;   /* the secure kernel, when cfg.secure_kernel is set */
 	struct vmm_router *router;
 	struct dev_console console;
 	struct vp vp;                 /* VP 0 */

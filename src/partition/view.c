@@ -50,13 +50,27 @@ static bool ram_page(const struct part_view *v, uint64_t gpa)
 	return !(gpa & (PART_PAGE_SIZE - 1)) && gpa / PART_PAGE_SIZE < v->npages;
 }
 
+/* The private region holding gpa, or NULL. */
+static const struct part_region *region_at(const struct part_view *v, uint64_t gpa)
+{
+	for (unsigned i = 0; i < v->nregions; i++)
+		if (gpa >= v->regions[i].gpa && gpa - v->regions[i].gpa < v->regions[i].size)
+			return &v->regions[i];
+	return NULL;
+}
+
 int part_view_set_overlay(struct part_view *v, void *hva, uint64_t gpa, bool writable)
 {
 	int ret = 0;
 
-	if (!hva || !ram_page(v, gpa))
+	if (!hva || (gpa & (PART_PAGE_SIZE - 1)))
 		return -EINVAL;
 	pthread_mutex_lock(&v->lock);
+	/* RAM, or the view's private memory: VTL1 keeps its hypercall and SynIC pages there. */
+	if (!ram_page(v, gpa) && !region_at(v, gpa)) {
+		ret = -EINVAL;
+		goto out;
+	}
 	for (unsigned i = 0; i < v->noverlays; i++) {
 		if (v->overlays[i].hva == hva)
 			continue;
@@ -144,11 +158,14 @@ static const struct part_overlay *overlay_at(const struct part_view *v, uint64_t
 	return NULL;
 }
 
-/* Append or extend: the page joins the previous slot when flags match and memory is contiguous. */
+/*
+ * Append or extend: the page joins the previous slot when `merge` is allowed, flags match and
+ * memory is contiguous.
+ */
 static int emit(struct part_slot *out, unsigned max, unsigned *n, uint64_t gpa, uint64_t size,
-		void *hva, uint32_t flags)
+		void *hva, uint32_t flags, bool merge)
 {
-	if (*n) {
+	if (*n && merge) {
 		struct part_slot *last = &out[*n - 1];
 		if (last->flags == flags && last->gpa + last->size == gpa &&
 		    (uint8_t *)last->hva + last->size == (uint8_t *)hva) {
@@ -172,22 +189,37 @@ static int plan_locked(const struct part_view *v, struct part_slot *out, unsigne
 		const struct part_overlay *ov = v->noverlays ? overlay_at(v, gpa) : NULL;
 
 		if (ov) {
-			ret = emit(out, max, &n, gpa, PART_PAGE_SIZE, ov->hva, ov->writable ? 0 : KVM_MEM_READONLY);
+			ret = emit(out, max, &n, gpa, PART_PAGE_SIZE, ov->hva, ov->writable ? 0 : KVM_MEM_READONLY,
+				   true);
 		} else {
 			uint8_t p = v->prot[pfn];
 			if (!(p & PART_PROT_R))
 				continue;
 			ret = emit(out, max, &n, gpa, PART_PAGE_SIZE, v->ram->host + gpa,
-				   (p & PART_PROT_W) ? 0 : KVM_MEM_READONLY);
+				   (p & PART_PROT_W) ? 0 : KVM_MEM_READONLY, true);
 		}
 		if (ret)
 			return ret;
 	}
+	/*
+	 * Private regions carry no protections but may hold overlays (VTL1's hypercall page in its
+	 * own memory): page by page like RAM, each region starting a slot of its own.
+	 */
 	for (unsigned i = 0; i < v->nregions; i++) {
-		if (n == max)
-			return -ENOSPC;
-		out[n++] = (struct part_slot){ .gpa = v->regions[i].gpa, .size = v->regions[i].size,
-					       .hva = v->regions[i].hva, .flags = 0 };
+		const struct part_region *r = &v->regions[i];
+
+		for (uint64_t off = 0; off < r->size; off += PART_PAGE_SIZE) {
+			const struct part_overlay *ov = v->noverlays ? overlay_at(v, r->gpa + off) : NULL;
+
+			if (ov)
+				ret = emit(out, max, &n, r->gpa + off, PART_PAGE_SIZE, ov->hva,
+					   ov->writable ? 0 : KVM_MEM_READONLY, off != 0);
+			else
+				ret = emit(out, max, &n, r->gpa + off, PART_PAGE_SIZE, (uint8_t *)r->hva + off, 0,
+					   off != 0);
+			if (ret)
+				return ret;
+		}
 	}
 	return (int)n;
 }
@@ -230,8 +262,10 @@ int part_view_commit(struct part_view *v)
 	pthread_mutex_lock(&v->lock);
 	n = plan_locked(v, plan, v->max_slots);
 	if (n < 0) {
+		/* Nothing was sent to KVM: the slots it holds are still the ones recorded. */
+		pthread_mutex_unlock(&v->lock);
 		ret = n;
-		goto out;
+		goto out_free;
 	}
 	/* Old slots that survive unchanged keep their ids; the rest are deleted first (no overlap). */
 	for (unsigned i = 0; i < v->nslots; i++) {
@@ -298,13 +332,14 @@ enum part_gpa_kind part_view_classify(const struct part_view *v, uint64_t gpa, u
 			kind = PART_GPA_RAM;
 			p = v->prot[gpa / PART_PAGE_SIZE];
 		}
-	} else {
-		for (unsigned i = 0; i < v->nregions; i++) {
-			if (gpa >= v->regions[i].gpa && gpa - v->regions[i].gpa < v->regions[i].size) {
-				kind = PART_GPA_REGION;
-				p = PART_PROT_ALL;
-				break;
-			}
+	} else if (region_at(v, gpa)) {
+		const struct part_overlay *ov = overlay_at(v, page);
+		if (ov) {
+			kind = PART_GPA_OVERLAY;
+			p = PART_PROT_R | (ov->writable ? PART_PROT_W : 0);
+		} else {
+			kind = PART_GPA_REGION;
+			p = PART_PROT_ALL;
 		}
 	}
 	pthread_mutex_unlock((pthread_mutex_t *)&v->lock);
@@ -339,6 +374,12 @@ int part_view_access(struct part_view *v, uint64_t gpa, uint64_t len, bool write
 	for (unsigned i = 0; i < v->nregions; i++) {
 		const struct part_region *r = &v->regions[i];
 		if (gpa >= r->gpa && gpa - r->gpa < r->size && len <= r->size - (gpa - r->gpa)) {
+			for (uint64_t pg = gpa & ~(PART_PAGE_SIZE - 1); pg < gpa + len; pg += PART_PAGE_SIZE) {
+				if (overlay_at(v, pg)) {
+					ret = -EACCES;       /* as in RAM: an overlay hides the page */
+					goto out;
+				}
+			}
 			*hva = (uint8_t *)r->hva + (gpa - r->gpa);
 			goto out;
 		}

@@ -90,8 +90,14 @@ static int do_switch(struct vp *vp)
 	vp->switch_to = -1;
 	if (from == to)
 		return 0;
-	vp_copy_shared_gprs(&dst->s.regs.regs, &src->s.regs.regs);
-	dst->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+	/*
+	 * VTL0 entered for the first time (after the secure kernel's start-up) begins with hvrun's
+	 * boot contract registers, not with whatever VTL1 left in the shared ones.
+	 */
+	if (to != 0 || vp->started[to]) {
+		vp_copy_shared_gprs(&dst->s.regs.regs, &src->s.regs.regs);
+		dst->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+	}
 	if (dst->s.regs.sregs.cr2 != src->s.regs.sregs.cr2) {
 		dst->s.regs.sregs.cr2 = src->s.regs.sregs.cr2;
 		dst->kvm_dirty_regs |= KVM_SYNC_X86_SREGS;
@@ -239,6 +245,7 @@ int vp_run(struct vp *vp, int *status)
 			*status = vp->stop_status;
 			return 0;
 		}
+		vp->started[vp->active_vtl] = true;
 		ret = vmm_vcpu_run(&vp->vcpu[vp->active_vtl]);
 		if (ret == -EINTR || ret == -EAGAIN) {
 			/* A pending completion, if any, was done before KVM looked at the signal. */

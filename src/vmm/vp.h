@@ -25,6 +25,7 @@ struct vp {
 	uint8_t active_vtl;
 	int switch_to;                         /* -1, or the VTL to make active after this exit */
 	bool pending[VP_MAX_VTL];              /* vCPU exited and KVM still has to complete it */
+	bool started[VP_MAX_VTL];              /* vCPU has run at least once */
 	struct vmm_router *router;
 	void *owner;                     /* the partition; services reach it through their opaque */
 	volatile sig_atomic_t stop_requested;
