@@ -25,6 +25,8 @@ enum {
 	OPT_SECURE_KERNEL,
 	OPT_NO_SECURE_KERNEL,
 	OPT_VTL1_MEMORY,
+	OPT_SMP,
+	OPT_CONFIG,
 };
 
 static const struct option long_options[] = {
@@ -38,6 +40,8 @@ static const struct option long_options[] = {
 	{ "secure-kernel", required_argument, NULL, OPT_SECURE_KERNEL },
 	{ "no-secure-kernel", no_argument, NULL, OPT_NO_SECURE_KERNEL },
 	{ "vtl1-memory", required_argument, NULL, OPT_VTL1_MEMORY },
+	{ "smp", required_argument, NULL, OPT_SMP },
+	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -46,10 +50,13 @@ static const struct option long_options[] = {
 void cli_usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: hvrun [OPTIONS] IMAGE\n"
-		"Boot the ELF64 guest IMAGE in a new child partition and exit with its status.\n"
+		"Usage: hvrun [OPTIONS] IMAGE [IMAGE...]\n"
+		"       hvrun [OPTIONS] --config FILE\n"
+		"Boot each ELF64 guest IMAGE in a new child partition and exit with their status.\n"
 		"\n"
 		"  -m, --memory SIZE      guest RAM (K/M/G suffix; 2M..3G; default 64M)\n"
+		"      --smp N            virtual processors per partition (default 1)\n"
+		"      --config FILE      partitions and SynIC connections from an INI file\n"
 		"      --timeout SECONDS  stop the guest after SECONDS (s/m/h/d suffix) and exit 124\n"
 		"      --cmdline STRING   command line passed in the boot information block\n"
 		"      --hv-vendor-id STR Hyper-V vendor signature in CPUID 0x40000000 (max 12 chars)\n"
@@ -116,9 +123,10 @@ enum cli_result cli_parse(int argc, char **argv, struct hvrun_options *o, FILE *
 
 	memset(o, 0, sizeof(*o));
 	o->mem_size = HVRUN_MEM_DEFAULT;
+	o->smp = 1;
 	optind = 0;      /* full re-initialisation: the parser may run more than once (tests) */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:m:vqh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":m:vqh", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if (part_parse_size(optarg, &o->mem_size))
@@ -164,6 +172,17 @@ enum cli_result cli_parse(int argc, char **argv, struct hvrun_options *o, FILE *
 			    o->vtl1_mem_size > HVRUN_VTL1_MEM_MAX || (o->vtl1_mem_size & 0xfff))
 				return usage_error(err, err_len, "invalid VTL1 memory size '%s' (1M..256M)", optarg);
 			break;
+		case OPT_SMP: {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || n < 1 || n > CLI_MAX_VPS)
+				return usage_error(err, err_len, "invalid --smp '%s' (1..%u)", optarg, CLI_MAX_VPS);
+			o->smp = (unsigned)n;
+			break;
+		}
+		case OPT_CONFIG:
+			o->config = optarg;
+			break;
 		case OPT_VERSION:
 			fprintf(out, "hvrun %s\n", HVRUN_VERSION);
 			return CLI_DONE;
@@ -180,10 +199,14 @@ enum cli_result cli_parse(int argc, char **argv, struct hvrun_options *o, FILE *
 	}
 	if (o->secure_kernel && o->no_secure_kernel)
 		return usage_error(err, err_len, "--secure-kernel and --no-secure-kernel exclude each other");
-	if (optind >= argc)
+	if (optind >= argc && !o->config)
 		return usage_error(err, err_len, "no IMAGE given");
-	if (argc - optind > 1)
-		return usage_error(err, err_len, "more than one IMAGE given ('%s')", argv[optind + 1]);
-	o->image = argv[optind];
+	if (argc - optind > (int)CLI_MAX_IMAGES)
+		return usage_error(err, err_len, "more than %u IMAGEs", CLI_MAX_IMAGES);
+	if (o->config && optind < argc)
+		return usage_error(err, err_len, "give IMAGEs on the command line or in --config, not both");
+	for (int i = optind; i < argc; i++)
+		o->images[o->nimages++] = argv[i];
+	o->image = o->nimages ? o->images[0] : NULL;
 	return CLI_RUN;
 }

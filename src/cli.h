@@ -8,8 +8,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#define CLI_MAX_IMAGES 64
+#define CLI_MAX_VPS 16
+
 struct hvrun_options {
-	const char *image;
+	const char *image;           /* the first IMAGE */
+	const char *images[CLI_MAX_IMAGES];
+	unsigned nimages;
+	unsigned smp;                /* --smp N: VPs per partition (1 = default) */
+	const char *config;          /* --config FILE */
 	uint64_t mem_size;
 	double timeout;          /* seconds; 0 = none */
 	bool trace;

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <uuid/uuid.h>
+
 #include "hv/tlfs.h"
 #include "hvrun/abi.h"
 #include "hv/cpuid.h"
@@ -285,6 +287,13 @@ int part_create(const struct part_config *cfg, struct partition **out, bool *usa
 		return -ENOMEM;
 	p->cfg = *cfg;
 	p->id = atomic_fetch_add(&next_partition_id, 1);
+	{
+		uuid_t u;
+		uuid_generate(u);
+		uuid_unparse_lower(u, p->uuid);
+	}
+	if (!p->cfg.name)
+		p->cfg.name = cfg->image_path;
 	for (unsigned v = 0; v < HV_MAX_VTL; v++)
 		p->vtl[v].vm.fd = -1;
 
@@ -380,6 +389,13 @@ fail_services:
 fail:
 	vtls_destroy(p);
 	return ret;
+}
+
+void part_announce(const struct partition *p, bool loud)
+{
+	vmm_log(loud ? VMM_LOG_NOTICE : VMM_LOG_INFO, "partition %llu %s (%s): %s, %llu MiB%s",
+		(unsigned long long)p->id, p->cfg.name, p->uuid, p->cfg.image_path,
+		(unsigned long long)(p->mem.size >> 20), p->cfg.secure_kernel ? ", with the secure kernel" : "");
 }
 
 int part_run(struct partition *p, int *status)

@@ -22,6 +22,8 @@
 #define PART_MAX_MODULES 32
 
 struct part_config {
+	const char *name;          /* for console prefixes and reports */
+	unsigned vp_count;         /* VPs (--smp); 0 means 1 */
 	const char *image_path;
 	uint64_t mem_size;
 	const char *cmdline;
@@ -75,6 +77,7 @@ struct part_hv {
 
 struct partition {
 	uint64_t id;
+	char uuid[37];                /* libuuid, printed at start */
 	struct part_config cfg;
 	const struct vmm_kvm *kvm;
 	struct part_mem mem;          /* RAM, shared by every VTL */
@@ -101,6 +104,8 @@ int part_create(const struct part_config *cfg, struct partition **out, bool *usa
 /* Create the KVM VM, vCPU, boot state and services. part_destroy() releases them. */
 int part_start(struct partition *p, const struct vmm_kvm *kvm);
 int part_run(struct partition *p, int *status);
+/* Print the partition's identity (id, UUID, image) at start: always when `loud`, else with -v. */
+void part_announce(const struct partition *p, bool loud);
 void part_request_stop(struct partition *p, int status);
 void part_destroy(struct partition *p);
 

@@ -5,7 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-static enum vmm_log_level log_level = VMM_LOG_WARN;
+static enum vmm_log_level log_level = VMM_LOG_NOTICE;
 static bool log_trace;
 
 void vmm_log_set_level(enum vmm_log_level level)
@@ -33,6 +33,7 @@ void vmm_log(enum vmm_log_level level, const char *fmt, ...)
 	static const char *const prefix[] = {
 		[VMM_LOG_ERROR] = "hvrun: error: ",
 		[VMM_LOG_WARN] = "hvrun: warning: ",
+		[VMM_LOG_NOTICE] = "hvrun: ",
 		[VMM_LOG_INFO] = "hvrun: ",
 		[VMM_LOG_DEBUG] = "hvrun: debug: ",
 	};

@@ -8,6 +8,7 @@
 enum vmm_log_level {
 	VMM_LOG_ERROR,
 	VMM_LOG_WARN,
+	VMM_LOG_NOTICE,          /* default verbosity: what a user running hvrun should see */
 	VMM_LOG_INFO,
 	VMM_LOG_DEBUG,
 };
@@ -25,6 +26,7 @@ void vmm_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #define pr_err(...)   vmm_log(VMM_LOG_ERROR, __VA_ARGS__)
 #define pr_warn(...)  vmm_log(VMM_LOG_WARN, __VA_ARGS__)
+#define pr_notice(...) vmm_log(VMM_LOG_NOTICE, __VA_ARGS__)
 #define pr_info(...)  vmm_log(VMM_LOG_INFO, __VA_ARGS__)
 #define pr_debug(...) vmm_log(VMM_LOG_DEBUG, __VA_ARGS__)
 

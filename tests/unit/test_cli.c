@@ -374,7 +374,8 @@ static void test_missing_argument(void **state)
 	assert_err_contains("argument");
 	assert_usage(PARSE("--memory"), "--memory");
 	assert_err_contains("argument");
-	assert_usage(PARSE("img", "--timeout"), "more than one IMAGE");   /* after IMAGE: an operand */
+	assert_usage(PARSE("img", "--timeout"), "--timeout");   /* options may follow IMAGE */
+	assert_err_contains("argument");
 	assert_usage(PARSE("--timeout"), "--timeout");
 	assert_err_contains("argument");
 	assert_usage(PARSE("--cmdline"), "--cmdline");
@@ -390,26 +391,49 @@ static void test_no_image(void **state)
 	assert_usage(PARSE("--"), "no IMAGE");
 }
 
-static void test_two_images(void **state)
+static void test_several_images(void **state)
 {
 	(void)state;
-	assert_usage(PARSE("a.elf", "b.elf"), "more than one IMAGE");
-	assert_err_contains("b.elf");
-	assert_usage(PARSE("a.elf", "b.elf", "c.elf"), "more than one IMAGE");
+	assert_run(PARSE("a.elf", "b.elf"));
+	assert_int_equal(opts.nimages, 2);
+	assert_string_equal(opts.images[0], "a.elf");
+	assert_string_equal(opts.images[1], "b.elf");
+	assert_string_equal(opts.image, "a.elf");
+	assert_run(PARSE("a.elf", "b.elf", "c.elf"));
+	assert_int_equal(opts.nimages, 3);
+	assert_string_equal(opts.images[2], "c.elf");
 }
 
-static void test_options_after_image_are_operands(void **state)
+static void test_options_anywhere(void **state)
 {
 	(void)state;
-	/* '+': parsing stops at IMAGE, so "-v" is a second operand, not an option */
-	assert_usage(PARSE("img", "-v"), "more than one IMAGE");
-	assert_err_contains("'-v'");
-	assert_usage(PARSE("-q", "img", "--memory=1G"), "more than one IMAGE");
-	assert_err_contains("--memory=1G");
+	/* getopt permutes: options after an IMAGE still apply to every partition */
+	assert_run(PARSE("img", "-v"));
+	assert_int_equal(opts.nimages, 1);
+	assert_int_equal(opts.verbosity, 1);
+	assert_run(PARSE("-q", "img", "--memory=1G", "img2"));
+	assert_int_equal(opts.mem_size, 1ull << 30);
+	assert_int_equal(opts.nimages, 2);
 	/* "--" ends the options, so an IMAGE may start with '-' */
 	assert_run(PARSE("-v", "--", "-weird.elf"));
 	assert_string_equal(opts.image, "-weird.elf");
 	assert_int_equal(opts.verbosity, 1);
+}
+
+static void test_smp_and_config(void **state)
+{
+	(void)state;
+	assert_run(PARSE("img"));
+	assert_int_equal(opts.smp, 1);
+	assert_run(PARSE("--smp", "4", "img"));
+	assert_int_equal(opts.smp, 4);
+	assert_usage(PARSE("--smp", "0", "img"), "--smp");
+	assert_usage(PARSE("--smp", "17", "img"), "--smp");
+	assert_usage(PARSE("--smp", "2x", "img"), "--smp");
+	assert_run(PARSE("--config", "p.ini"));
+	assert_string_equal(opts.config, "p.ini");
+	assert_int_equal(opts.nimages, 0);
+	assert_usage(PARSE("--config", "p.ini", "img"), "not both");
 }
 
 static void test_all_options(void **state)
@@ -493,8 +517,9 @@ int main(void)
 		cmocka_unit_test(test_unknown_option),
 		cmocka_unit_test(test_missing_argument),
 		cmocka_unit_test(test_no_image),
-		cmocka_unit_test(test_two_images),
-		cmocka_unit_test(test_options_after_image_are_operands),
+		cmocka_unit_test(test_several_images),
+		cmocka_unit_test(test_smp_and_config),
+		cmocka_unit_test(test_options_anywhere),
 		cmocka_unit_test(test_all_options),
 		cmocka_unit_test(test_error_message_truncated),
 		cmocka_unit_test(test_reentrant),
