@@ -103,10 +103,15 @@ const struct hc_call *hc_table_lookup(const struct hc_table *t, uint16_t code)
 	return t->calls[code];
 }
 
-/* A parameter list: 8-byte aligned and inside one page (TLFS: INVALID_ALIGNMENT otherwise). */
-static int check_list(uint64_t gpa, uint32_t len)
+/*
+ * A parameter list: 8-byte aligned, inside one page and inside the GPA space (the TLFS status
+ * for each of these is INVALID_ALIGNMENT). Inside the GPA space but not memory is checked later.
+ */
+static int check_list(uint64_t gpa, uint32_t len, uint64_t gpa_limit)
 {
 	if (gpa & 7)
+		return -EDOM;
+	if (gpa_limit && gpa >= gpa_limit)
 		return -EDOM;
 	if ((gpa & (HC_PAGE_SIZE - 1)) + len > HC_PAGE_SIZE)
 		return -EDOM;
@@ -155,9 +160,9 @@ uint64_t hc_execute(const struct hc_table *t, const struct hc_regs *regs, const 
 		memcpy(in_buf, &regs->rdx, 8);
 		memcpy(in_buf + 8, &regs->r8, 8);
 	} else {
-		if (in_len && (ret = check_list(regs->rdx, (uint32_t)in_len)))
+		if (in_len && (ret = check_list(regs->rdx, (uint32_t)in_len, mem->gpa_limit)))
 			return hc_result(hc_status_from_errno(ret), 0);
-		if (out_len && (ret = check_list(regs->r8, (uint32_t)out_len)))
+		if (out_len && (ret = check_list(regs->r8, (uint32_t)out_len, mem->gpa_limit)))
 			return hc_result(hc_status_from_errno(ret), 0);
 		if (in_len && out_len && regs->rdx < regs->r8 + out_len && regs->r8 < regs->rdx + in_len)
 			return hc_result(HV_STATUS_INVALID_PARAMETER, 0);

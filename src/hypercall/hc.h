@@ -81,6 +81,7 @@ const struct hc_call *hc_table_lookup(const struct hc_table *t, uint16_t code);
 struct hc_mem {
 	int (*access)(void *ctx, uint64_t gpa, uint32_t len, bool write, void **hva);
 	void *ctx;
+	uint64_t gpa_limit;       /* 1 << MAXPHYADDR: a list beyond it is INVALID_ALIGNMENT (TLFS) */
 };
 
 struct hc_regs {

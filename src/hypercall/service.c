@@ -48,7 +48,7 @@ static int hypercall_handle(void *opaque, const struct vmm_exit *exit, struct vm
 	uint8_t vtl = (uint8_t)((h->execution_state & HV_EXEC_STATE_VTL_MASK) >> HV_EXEC_STATE_VTL_SHIFT);
 	struct hc_env env = { .p = p, .exit = exit, .vtl = vtl, .reply = reply };
 	struct part_view *view = part_view_of(p, vtl);
-	struct hc_mem mem = { .access = view_access, .ctx = view };
+	struct hc_mem mem = { .access = view_access, .ctx = view, .gpa_limit = 1ull << p->gpa_bits };
 	struct hc_regs in = { .rcx = regs->rcx, .rdx = regs->rdx, .r8 = regs->r8 };
 	const struct hc_call *call;
 	uint64_t result;

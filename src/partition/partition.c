@@ -60,10 +60,19 @@ static int setup_clock(struct partition *p)
 	return 0;
 }
 
-uint64_t part_ref_time(const struct partition *p)
+uint64_t part_ref_time(struct partition *p)
 {
+	uint32_t tsc_msr = 0x10;    /* IA32_TIME_STAMP_COUNTER */
+	uint64_t guest_tsc;
+
 	if (!p->hv.clock_valid)
 		return 0;
+	/*
+	 * The guest's own TSC, exactly what the reference TSC page scales: MSR and page then agree
+	 * even where the host TSC drifts between CPUs (nested hosts). Costs one ioctl per read.
+	 */
+	if (!vmm_vcpu_get_msrs(&p->vp.vcpu[p->vp.active_vtl], &tsc_msr, &guest_tsc, 1))
+		return hv_refclock_time(&p->hv.clock, guest_tsc);
 	return hv_refclock_time(&p->hv.clock, host_tsc() + (uint64_t)p->hv.tsc_host_to_guest);
 }
 
@@ -108,6 +117,10 @@ static int set_cpuid(struct partition *p, struct vmm_vcpu *vcpu)
 	if (ret) {
 		pr_err("cannot build the Hyper-V CPUID leaves: %d", ret);
 		return ret;
+	}
+	{
+		const struct kvm_cpuid_entry2 *e = hv_cpuid_find(cpuid, 0x80000008);
+		p->gpa_bits = e && (e->eax & 0xff) >= 32 && (e->eax & 0xff) <= 52 ? e->eax & 0xff : 36;
 	}
 	ret = vmm_vcpu_set_cpuid(vcpu, cpuid);
 	free(cpuid);

@@ -90,6 +90,7 @@ struct partition {
 	struct dev_console console;
 	struct vp vp;                 /* VP 0 */
 	uint64_t tsc_hz;
+	unsigned gpa_bits;            /* guest MAXPHYADDR (CPUID 0x80000008) */
 	struct part_hv hv;
 	void *module_state[PART_MAX_MODULES];
 	unsigned nmodules;            /* modules created, for teardown in reverse */
@@ -111,7 +112,7 @@ void part_destroy(struct partition *p);
 
 /* The memory view of an enabled VTL (NULL otherwise), and the reference time now (100 ns). */
 struct part_view *part_view_of(struct partition *p, uint8_t vtl);
-uint64_t part_ref_time(const struct partition *p);
+uint64_t part_ref_time(struct partition *p);
 /* Is `vtl` enabled in the partition? (VTL0 always is.) */
 bool part_vtl_enabled(const struct partition *p, uint8_t vtl);
 /* The VP whose local APIC has `apic_id` (-EINVAL if none). */

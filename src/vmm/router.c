@@ -205,11 +205,12 @@ int vmm_router_dispatch(struct vmm_router *router, struct vmm_exit *exit,
 	int ret;
 
 	*reply = (struct vmm_reply){ .action = VMM_ACT_RESUME };
-	/* The lock is held across the call so a service cannot be unregistered under it. */
 	pthread_rwlock_rdlock(&router->lock);
 	e = find_entry(router, exit->msg);
+	if (e)
+		entry = *e;
+	pthread_rwlock_unlock(&router->lock);
 	if (!e) {
-		pthread_rwlock_unlock(&router->lock);
 		*reply = (struct vmm_reply){
 			.action = VMM_ACT_STOP,
 			.status = HVRUN_EXIT_UNHANDLED,
@@ -218,16 +219,18 @@ int vmm_router_dispatch(struct vmm_router *router, struct vmm_exit *exit,
 		ret = 0;
 		goto trace;
 	}
-	entry = *e;
-
+	/*
+	 * The lock is not held across the call: a handler may (un)register services, e.g. when the
+	 * guest moves an overlay page. Services stay valid until the partition's VPs have stopped.
+	 */
 	if ((exit->state->valid & entry.svc->state_mask) != entry.svc->state_mask) {
 		if (!load) {
 			ret = -EFAULT;
-			goto unlock;
+			goto trace;
 		}
 		ret = load(load_ctx, exit->state, entry.svc->state_mask & ~exit->state->valid);
 		if (ret)
-			goto unlock;
+			goto trace;
 	}
 	exit->state->dirty = 0;
 	ret = entry.svc->handle(entry.opaque, exit, reply);
@@ -235,8 +238,6 @@ int vmm_router_dispatch(struct vmm_router *router, struct vmm_exit *exit,
 		pr_err("service %s wrote register state it did not declare", entry.svc->name);
 		ret = -EPERM;
 	}
-unlock:
-	pthread_rwlock_unlock(&router->lock);
 trace:
 	if (vmm_log_trace_enabled()) {
 		char desc[256];

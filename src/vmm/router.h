@@ -65,6 +65,12 @@ struct vmm_service {
 	vmm_service_fn handle;
 };
 
+/*
+ * Threads: registration and lookup are safe from any thread; a handler runs without the router
+ * lock held, so it may register or unregister services (its own included). A service must stay
+ * valid until every VP of the partition has stopped.
+ */
+
 /* Loads the groups in `mask` into state (the VP layer provides it; tests fake it). */
 typedef int (*vmm_state_loader_fn)(void *ctx, struct vmm_vp_state *state, uint32_t mask);
 

@@ -217,6 +217,20 @@ static int handle_exit(struct vp *vp, int *status)
 		ret = vp_apply_reply(run, vcpu->run_size, i, &reply, state.dirty, &inject);
 		if (ret)
 			return ret;
+		if (inject && run->exit_reason == KVM_EXIT_IO) {
+			/*
+			 * A fault belongs to the instruction that caused it (TLFS: #UD at the hypercall):
+			 * let KVM finish the port exit without running the guest (it steps past the
+			 * `out`), then put RIP back on the intercepted instruction.
+			 */
+			uint64_t fault_rip = vmm_msg_intercept(&msg)->rip;
+			vp->pending[vp->active_vtl] = true;
+			ret = vp_complete_pending(vp, vp->active_vtl);
+			if (ret)
+				return ret;
+			run->s.regs.regs.rip = fault_rip;
+			run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+		}
 		if (inject) {
 			ret = vmm_vcpu_inject_exception(vcpu, reply.vector, reply.error_code_valid,
 							reply.error_code);
