@@ -71,7 +71,8 @@ void cli_usage(FILE *out)
 		"  -h, --help             print this help and exit\n"
 		"\n"
 		"Exit status: the guest's (debug-exit port 0xF4, or 0 for hlt with interrupts off);\n"
-		"2 usage or image error; 120 triple fault; 121 invalid guest state; 122 KVM internal\n"
+		"2 usage or image error; 118 secure kernel refused to start; 119 guest reset request;\n"
+		"120 triple fault; 121 invalid guest state; 122 KVM internal\n"
 		"error; 123 unhandled exit; 124 timeout; 125 host error; 128+N killed by signal N.\n"
 		"See docs/hvrun.md.\n");
 }

@@ -43,6 +43,7 @@
 #define HV_FEATURE_GUEST_CRASH_MSRS         (1u << 10)
 #define HV_FEATURE_FREQUENCY_MSRS           (1u << 8)
 #define HV_FEATURE_XMM_HYPERCALL_OUTPUT     (1u << 15)
+#define HV_FEATURE_HYPERCALL_MSR_LOCK       (1u << 18)
 /* 0x40000004.EAX recommendations. */
 #define HV_RECOMMEND_RELAXED_TIMING         (1u << 5)
 
@@ -73,7 +74,7 @@
 #define HV_X64_MSR_CRASH_P0             0x40000100u
 #define HV_X64_MSR_CRASH_CTL            0x40000105u
 #define HV_SYNTHETIC_MSR_FIRST          0x40000000u
-#define HV_SYNTHETIC_MSR_LAST           0x400000FFu /* hvrun traps 0x40000000..0x400001FF */
+#define HV_SYNTHETIC_MSR_COUNT          0x200u      /* hvrun traps 0x40000000..0x400001FF */
 
 #define HV_HYPERCALL_MSR_ENABLE         (1ull << 0)
 #define HV_HYPERCALL_MSR_LOCKED         (1ull << 1)

@@ -36,7 +36,7 @@ void hv_features_get(struct hv_features *f, bool vsm)
 	f->priv_ebx = HV_PRIV_ACCESS_VP_REGISTERS;
 	if (vsm)
 		f->priv_ebx |= HV_PRIV_ACCESS_VSM;
-	f->edx = HV_FEATURE_FREQUENCY_MSRS;
+	f->edx = HV_FEATURE_FREQUENCY_MSRS | HV_FEATURE_HYPERCALL_MSR_LOCK;
 	f->recommendations = HV_RECOMMEND_RELAXED_TIMING;
 }
 
@@ -165,8 +165,9 @@ int hv_msr_write(struct hv_msr_ctx *c, uint32_t msr, uint64_t value, uint32_t *e
 		if (!has(c, HV_PRIV_ACCESS_HYPERCALL_MSRS))
 			return -EPERM;
 		c->pvtl->guest_os_id = value;
-		if (!value && (c->pvtl->hypercall & HV_HYPERCALL_MSR_ENABLE)) {
-			/* Clearing the guest OS ID disables the hypercall page. */
+		if (!value && (c->pvtl->hypercall & HV_HYPERCALL_MSR_ENABLE) &&
+		    !(c->pvtl->hypercall & HV_HYPERCALL_MSR_LOCKED)) {
+			/* Clearing the guest OS ID disables the hypercall page, unless it is locked. */
 			c->pvtl->hypercall &= ~HV_HYPERCALL_MSR_ENABLE;
 			*effects |= HV_EFFECT_HYPERCALL_PAGE;
 		}

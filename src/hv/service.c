@@ -19,7 +19,6 @@
 #include "vmm/msg.h"
 
 #define X86_GP_VECTOR 13
-#define HV_TRAPPED_MSR_COUNT 0x200u
 
 static uint8_t msg_vtl(const struct hv_message *m)
 {
@@ -68,7 +67,8 @@ static int overlay_update(struct partition *p, struct part_overlay_page *ov, uin
 		if (!ov->writable) {
 			ov->svc = (struct vmm_service){
 				.name = "overlay", .msg_type = HVMSG_GPA_INTERCEPT,
-				.base = gpa, .size = PART_PAGE_SIZE, .handle = overlay_write_handle,
+				.base = VMM_GPA_KEY(vtl, gpa), .size = PART_PAGE_SIZE,
+				.handle = overlay_write_handle,
 			};
 			ret = vmm_router_register(p->router, &ov->svc, ov);
 			if (ret)
@@ -200,7 +200,7 @@ static const struct vmm_service msr_service = {
 	.name = "hv-msr",
 	.msg_type = HVMSG_X64_MSR_INTERCEPT,
 	.base = HV_SYNTHETIC_MSR_FIRST,
-	.size = HV_TRAPPED_MSR_COUNT,
+	.size = HV_SYNTHETIC_MSR_COUNT,
 	.handle = msr_handle,
 };
 

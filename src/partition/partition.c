@@ -19,7 +19,7 @@
 #include "vmm/log.h"
 
 /* The synthetic MSR range hvrun traps to userspace (0x40000000..0x400001FF). */
-#define PART_TRAPPED_MSR_COUNT 0x200u
+#define PART_TRAPPED_MSR_COUNT HV_SYNTHETIC_MSR_COUNT
 /* Slots a view may use: merged runs keep real counts far below this. */
 #define PART_MAX_SLOTS 512u
 
@@ -55,7 +55,9 @@ static int setup_clock(struct partition *p)
 	p->hv.clock_valid = hv_refclock_init(&p->hv.clock, p->tsc_hz, guest_tsc) == 0;
 	if (!p->hv.clock_valid) {
 		pr_warn("TSC frequency unknown: TIME_REF_COUNT and the reference TSC page are not offered");
-		p->hv.features.priv_eax &= ~(HV_PRIV_ACCESS_PARTITION_REF_COUNT | HV_PRIV_ACCESS_PARTITION_REF_TSC);
+		p->hv.features.priv_eax &= ~(HV_PRIV_ACCESS_PARTITION_REF_COUNT | HV_PRIV_ACCESS_PARTITION_REF_TSC |
+					     HV_PRIV_ACCESS_FREQUENCY_REGS);
+		p->hv.features.edx &= ~HV_FEATURE_FREQUENCY_MSRS;
 	}
 	return 0;
 }
@@ -101,7 +103,7 @@ static int set_cpuid(struct partition *p, struct vmm_vcpu *vcpu)
 	struct hv_cpuid_config cpuid_cfg = {
 		.vendor_id = p->cfg.hv_vendor_id,
 		.features = &p->hv.features,
-		.max_vps = HV_CPUID_MAX_VPS,
+		.max_vps = 1,         /* VPs this partition has */
 		.max_lps = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN),
 	};
 	struct kvm_cpuid2 *cpuid = NULL, *base = NULL;

@@ -30,8 +30,11 @@ bool vmm_msg_key(const struct hv_message *msg, uint64_t *key)
 		*key = vmm_msg_io(msg)->port;
 		return true;
 	case HVMSG_UNMAPPED_GPA:
-	case HVMSG_GPA_INTERCEPT:
 		*key = vmm_msg_mem(msg)->gpa;
+		return true;
+	case HVMSG_GPA_INTERCEPT:
+		*key = VMM_GPA_KEY((vmm_msg_intercept(msg)->execution_state & HV_EXEC_STATE_VTL_MASK) >>
+				   HV_EXEC_STATE_VTL_SHIFT, vmm_msg_mem(msg)->gpa & ((1ull << 56) - 1));
 		return true;
 	case HVMSG_X64_MSR_INTERCEPT:
 		*key = vmm_msg_msr(msg)->msr;

@@ -94,6 +94,12 @@ const struct vmm_service *vmm_router_lookup(struct vmm_router *router, const str
 int vmm_router_dispatch(struct vmm_router *router, struct vmm_exit *exit,
 			vmm_state_loader_fn load, void *load_ctx, struct vmm_reply *reply);
 
+/*
+ * GpaIntercept messages are keyed by VTL and GPA: each VTL has its own overlays at the same GPA,
+ * and a VTL0 protection fault must not reach a VTL1 overlay's service.
+ */
+#define VMM_GPA_KEY(vtl, gpa) ((uint64_t)(vtl) << 56 | (gpa))
+
 /* The routing key of a message (port, GPA or MSR index), and whether the type is ranged. */
 bool vmm_msg_key(const struct hv_message *msg, uint64_t *key);
 

@@ -159,10 +159,8 @@ int vtl_modify_protection(struct partition *p, uint8_t caller_vtl, uint64_t part
 		return ret;
 	/* Validate the whole list first so a bad page leaves every protection as it was. */
 	for (unsigned i = 0; i < count; i++) {
-		if (gpfns[i] >= view0->npages) {
-			*done = i;
-			return -EINVAL;
-		}
+		if (gpfns[i] >= view0->npages)
+			return -EINVAL;          /* nothing was changed: no rep completed */
 	}
 	for (unsigned i = 0; i < count; i++)
 		part_view_protect(view0, gpfns[i], 1, prot);
@@ -219,6 +217,14 @@ int vtl_call_or_return(struct partition *p, const struct vmm_exit *exit, uint16_
 	int ret;
 
 	reply->action = VMM_ACT_RESUME;
+	/*
+	 * The trampolines moved the caller's control input to RAX. VtlReturn defines bit 0
+	 * (FastReturn) and reserves the rest; VtlCall defines no field, so hvrun ignores it.
+	 */
+	if (code == HVCALL_VTL_RETURN && (regs->rax & ~1ull)) {
+		inject_ud(reply, "VtlReturn with reserved control input bits set: #UD");
+		return 0;
+	}
 	if (code == HVCALL_VTL_CALL) {
 		if ((unsigned)vtl + 1 >= HV_MAX_VTL || p->vp.vcpu[vtl + 1].fd < 0) {
 			inject_ud(reply, "VtlCall with no higher VTL enabled: #UD");
