@@ -103,8 +103,9 @@ static int regfile_get(struct hc_env *env, uint32_t vp_index, uint8_t vtl, struc
 	if (c->fd < 0 || !c->run)
 		return -ENOTRECOVERABLE;
 	ret = vp_complete_pending(&p->vp, vtl);
-	if (ret)
+	if (ret < 0)
 		return -EBUSY;
+
 	rf->regs = &c->run->s.regs.regs;
 	rf->sregs = &c->run->s.regs.sregs;
 	rf->vcpu = c;

@@ -70,6 +70,8 @@ int vp_complete_pending(struct vp *vp, uint8_t vtl)
 	c = &vp->vcpu[vtl];
 	if (!vp->pending[vtl] || !c->run)
 		return 0;
+	if (vtl != vp->active_vtl)
+		vp->deferred_before[vtl] = c->run->s.regs.regs;
 	c->run->immediate_exit = 1;
 	ret = vmm_vcpu_run(c);
 	c->run->immediate_exit = 0;
@@ -78,7 +80,26 @@ int vp_complete_pending(struct vp *vp, uint8_t vtl)
 	if (ret != -EINTR)
 		return ret;
 	vp->pending[vtl] = false;
-	return 0;
+	if (vtl != vp->active_vtl) {
+		vp->deferred_after[vtl] = c->run->s.regs.regs;
+		vp->deferred[vtl] = true;
+	}
+	return 1;
+}
+
+/* Shared registers the forced completion changed take their completed values (see vp.h). */
+static void apply_deferred(struct vp *vp, uint8_t vtl, struct kvm_regs *dst)
+{
+	__u64 *d = (__u64 *)dst;
+	const __u64 *b = (const __u64 *)&vp->deferred_before[vtl];
+	const __u64 *a = (const __u64 *)&vp->deferred_after[vtl];
+
+	_Static_assert(sizeof(struct kvm_regs) == 18 * sizeof(__u64), "kvm_regs is 18 registers");
+	/* struct kvm_regs order: rax rbx rcx rdx rsi rdi rsp rbp r8..r15 rip rflags. */
+	for (unsigned i = 0; i < 16; i++)
+		if (a[i] != b[i] && i != 6)          /* RSP (6), RIP and RFLAGS are private */
+			d[i] = a[i];
+	vp->deferred[vtl] = false;
 }
 
 /* Carry out a switch a service asked for: shared registers move with the VP to the new VTL. */
@@ -96,6 +117,8 @@ static int do_switch(struct vp *vp)
 	 */
 	if (to != 0 || vp->started[to]) {
 		vp_copy_shared_gprs(&dst->s.regs.regs, &src->s.regs.regs);
+		if (vp->deferred[to])
+			apply_deferred(vp, to, &dst->s.regs.regs);
 		dst->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
 	}
 	if (dst->s.regs.sregs.cr2 != src->s.regs.sregs.cr2) {
@@ -226,7 +249,7 @@ static int handle_exit(struct vp *vp, int *status)
 			uint64_t fault_rip = vmm_msg_intercept(&msg)->rip;
 			vp->pending[vp->active_vtl] = true;
 			ret = vp_complete_pending(vp, vp->active_vtl);
-			if (ret)
+			if (ret < 0)
 				return ret;
 			run->s.regs.regs.rip = fault_rip;
 			run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;

@@ -26,6 +26,14 @@ struct vp {
 	int switch_to;                         /* -1, or the VTL to make active after this exit */
 	bool pending[VP_MAX_VTL];              /* vCPU exited and KVM still has to complete it */
 	bool started[VP_MAX_VTL];              /* vCPU has run at least once */
+	/*
+	 * A forced completion of a stopped VTL (vp_complete_pending) may write a shared register
+	 * (an MMIO read's destination). That write belongs to when the VTL resumes: it is kept
+	 * here and applied after the shared registers are copied in on the next switch to it.
+	 */
+	bool deferred[VP_MAX_VTL];
+	struct kvm_regs deferred_before[VP_MAX_VTL];
+	struct kvm_regs deferred_after[VP_MAX_VTL];
 	struct vmm_router *router;
 	void *owner;                     /* the partition; services reach it through their opaque */
 	volatile sig_atomic_t stop_requested;
@@ -56,8 +64,8 @@ int vp_switch_vtl(struct vp *vp, uint8_t vtl);
 
 /*
  * Let KVM finish the exit a non-running vCPU is stopped in (a port write, an MMIO access) without
- * running any guest instruction (KVM_RUN with immediate_exit), so its state is exact. No-op
- * when nothing is pending.
+ * running any guest instruction (KVM_RUN with immediate_exit), so its state is exact. Returns 1
+ * when it completed something, 0 when nothing was pending, or a negative errno.
  */
 int vp_complete_pending(struct vp *vp, uint8_t vtl);
 
