@@ -41,6 +41,7 @@ void part_loader_host_report(void)
 		flavour = "none: Windows' loader would not start a hypervisor on this vendor";
 	pr_info("loader: host CPU %s, max leaf %#x; Windows would load %s; hvrun uses KVM", vendor, a,
 		flavour);
+	pr_info("loader: KVM capabilities checked when /dev/kvm is opened (missing ones are named)");
 }
 
 static int file_exists(const char *path)
@@ -223,7 +224,7 @@ int part_loader_start(struct partition *p)
 	if (ret)
 		return ret;
 	p->vp.active_vtl = 1;
-	pr_info("loader: secure kernel %s at %#llx, loader block %#llx, VP0 starts in VTL1",
+	pr_notice("loader: VTL1 enabled; secure kernel %s at %#llx, loader block %#llx: VP0 starts in VTL1",
 		p->cfg.secure_kernel, (unsigned long long)p->sk_image.entry,
 		(unsigned long long)HVRUN_SK_LOADER_BLOCK);
 	return 0;

@@ -73,8 +73,12 @@ int vmm_kvm_open(struct vmm_kvm *kvm, const char *path)
 		ret = -ENOTSUP;
 		goto fail;
 	}
+	pr_info("loader: %s speaks KVM API %d", dev, ret);
 	for (size_t i = 0; i < sizeof(required_caps) / sizeof(required_caps[0]); i++) {
-		if (xioctl(kvm->fd, KVM_CHECK_EXTENSION, (void *)(long)required_caps[i].cap) <= 0) {
+		int have = xioctl(kvm->fd, KVM_CHECK_EXTENSION, (void *)(long)required_caps[i].cap) > 0;
+		pr_info("loader: %s (%s): %s", required_caps[i].name, required_caps[i].why,
+			have ? "yes" : "MISSING");
+		if (!have) {
 			pr_err("KVM lacks %s (needed for %s): use a kernel with it (Linux 5.10 or later)",
 			       required_caps[i].name, required_caps[i].why);
 			ret = -ENOTSUP;
