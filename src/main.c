@@ -27,6 +27,8 @@ struct run_slot {
 
 static struct run_slot slots[PART_CONFIG_MAX];
 static unsigned nslots;
+static struct partition *fabric_parts[PART_CONFIG_MAX];
+static struct part_fabric fabric;
 static volatile sig_atomic_t timed_out;
 
 #define SIG_KICK SIGUSR1
@@ -105,7 +107,7 @@ static int build_configs(const struct hvrun_options *o, struct part_config_set *
 			sk = o->secure_kernel;
 		} else if (part_loader_find_secure_kernel(sk_path, sk_len) == 0) {
 			sk = sk_path;
-		} else {
+		} else if (!o->config) {
 			pr_err("no secure kernel found (set HVRUN_SECURE_KERNEL, pass --secure-kernel PATH, "
 			       "or boot VTL0 alone with --no-secure-kernel)");
 			return -ENOENT;
@@ -129,16 +131,8 @@ static int build_configs(const struct hvrun_options *o, struct part_config_set *
 			c->name = basename(set->names[i]);
 		}
 	}
-	if (set->nconn) {
-		pr_err("%s: SynIC connections between partitions are not implemented yet", o->config);
-		return -ENOTSUP;
-	}
 	for (unsigned i = 0; i < set->count; i++) {
 		struct part_config *c = &set->part[i];
-		if (c->vp_count > 1) {
-			pr_err("partition %s: more than one VP (--smp) is not implemented yet", c->name);
-			return -ENOTSUP;
-		}
 		if (!c->mem_size)
 			c->mem_size = o->mem_size;
 		if (!c->vtl1_mem_size)
@@ -199,6 +193,13 @@ int main(int argc, char **argv)
 		}
 		nslots++;
 	}
+	/* The root's connections between its children (HvCallPostMessage / HvCallSignalEvent). */
+	for (unsigned i = 0; i < nslots; i++)
+		fabric_parts[i] = slots[i].p;
+	fabric = (struct part_fabric){ .parts = fabric_parts, .nparts = nslots, .conn = set.conn,
+				       .nconn = set.nconn };
+	for (unsigned i = 0; i < nslots; i++)
+		slots[i].p->cfg.fabric = set.nconn ? &fabric : NULL;
 	if (vmm_kvm_open(&kvm, NULL)) {
 		destroy_all();
 		return HVRUN_EXIT_HOST_ERROR;

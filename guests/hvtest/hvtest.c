@@ -289,8 +289,9 @@ static void test_cpuid(void)
 	const uint32_t priv_eax = HV_PRIV_ACCESS_PARTITION_REF_COUNT | HV_PRIV_ACCESS_SYNIC_REGS |
 				  HV_PRIV_ACCESS_HYPERCALL_MSRS | HV_PRIV_ACCESS_VP_INDEX |
 				  HV_PRIV_ACCESS_RESET | HV_PRIV_ACCESS_PARTITION_REF_TSC |
-				  HV_PRIV_ACCESS_FREQUENCY_REGS;
-	const uint32_t priv_ebx = HV_PRIV_ACCESS_VP_REGISTERS | HV_PRIV_ACCESS_VSM;
+				  HV_PRIV_ACCESS_FREQUENCY_REGS | HV_PRIV_ACCESS_INTR_CTRL_REGS;
+	const uint32_t priv_ebx = HV_PRIV_ACCESS_VP_REGISTERS | HV_PRIV_ACCESS_VSM | HV_PRIV_POST_MESSAGES |
+				  HV_PRIV_SIGNAL_EVENTS | HV_PRIV_START_VIRTUAL_PROCESSOR;
 	struct cpuid_regs r;
 
 	report_prefix_push("cpuid");
@@ -312,8 +313,8 @@ static void test_cpuid(void)
 	report(r.edx == (HV_FEATURE_FREQUENCY_MSRS | HV_FEATURE_HYPERCALL_MSR_LOCK),
 	       "0x40000003.EDX = frequency MSRs (bit 8) and hypercall MSR lock (bit 18) (%#x)", r.edx);
 	report(!(r.eax & (HV_PRIV_ACCESS_VP_RUNTIME | HV_PRIV_ACCESS_SYNTHETIC_TIMERS |
-			  HV_PRIV_ACCESS_INTR_CTRL_REGS | HV_PRIV_ACCESS_GUEST_IDLE)),
-	       "VpRuntime, SyntheticTimers, IntrCtrlRegs, GuestIdle not advertised");
+			  HV_PRIV_ACCESS_GUEST_IDLE)),
+	       "VpRuntime, SyntheticTimers, GuestIdle not advertised");
 	report(!(r.edx & (HV_FEATURE_GUEST_CRASH_MSRS | HV_FEATURE_XMM_HYPERCALL_INPUT |
 			  HV_FEATURE_XMM_HYPERCALL_OUTPUT)),
 	       "no crash MSRs, no XMM fast hypercalls advertised");
@@ -359,9 +360,8 @@ static void test_unadvertised_msrs(void)
 	expect_rd_gp(HV_X64_MSR_GUEST_IDLE, "GUEST_IDLE");
 	expect_rd_gp(HV_X64_MSR_CRASH_P0, "CRASH_P0");
 	expect_rd_gp(HV_X64_MSR_CRASH_CTL, "CRASH_CTL");
-	expect_rd_gp(HV_X64_MSR_EOI, "EOI");
-	expect_rd_gp(HV_X64_MSR_ICR, "ICR");
-	expect_rd_gp(HV_X64_MSR_TPR, "TPR");
+	expect_rd_gp(HV_X64_MSR_EOI, "EOI (write-only)");
+	report(rdmsr(HV_X64_MSR_TPR) == 0, "TPR reads 0 at reset");
 	expect_rd_gp(0x400001FFu, "0x400001FF (unassigned)");
 	report_prefix_pop();
 }

@@ -79,10 +79,9 @@ static void check_loader_block(const struct hvrun_loader_block *lb)
 	    (uintptr_t)lb < lb->vtl1_base || (uintptr_t)lb >= lb->vtl1_base + lb->vtl1_size)
 		sk_fail("VTL1 private memory %#lx+%#lx does not hold the loader block", lb->vtl1_base,
 			lb->vtl1_size);
-	sk_log("loader block OK: magic HLSK, version %u, %u bytes; VTL0 entry %#lx, VTL1 private memory "
-	       "%#lx (%lu MiB), %u memory ranges, %u HVCI allow-list hash%s", lb->version, lb->size,
-	       lb->vtl0_entry, lb->vtl1_base, lb->vtl1_size >> 20, lb->memmap_count, lb->allow_count,
-	       lb->allow_count == 1 ? "" : "es");
+	sk_log("loader block OK: HLSK v%u, %u bytes, %u memory ranges, %u HVCI hash%s; VTL1 memory %#lx "
+	       "(%lu MiB)", lb->version, lb->size, lb->memmap_count, lb->allow_count,
+	       lb->allow_count == 1 ? "" : "es", lb->vtl1_base, lb->vtl1_size >> 20);
 }
 
 static void check_cpuid(void)
@@ -109,7 +108,7 @@ static void check_cpuid(void)
 	if (h1.eax != HV_CPUID_INTERFACE_HV1 || h0.eax < HV_CPUID_LIMITS)
 		sk_fail("hypervisor interface %#x (max leaf %#x) is not Hv#1", h1.eax, h0.eax);
 	h3 = cpuid(HV_CPUID_FEATURES);
-	sk_log("hypervisor \"%s\", interface Hv#1, max leaf %#x; privileges EAX %#x EBX %#x", hv, h0.eax,
+	sk_log("hypervisor \"%s\", Hv#1, max leaf %#x; privileges EAX %#x EBX %#x (AccessVsm)", hv, h0.eax,
 	       h3.eax, h3.ebx);
 	if (!(h3.ebx & HV_PRIV_ACCESS_VSM) || !(h3.ebx & HV_PRIV_ACCESS_VP_REGISTERS) ||
 	    !(h3.eax & HV_PRIV_ACCESS_SYNIC_REGS) || !(h3.eax & HV_PRIV_ACCESS_HYPERCALL_MSRS))
@@ -142,8 +141,8 @@ static void check_vsm(void)
 		sk_fail("VsmVpStatus %#lx: this VP is not running in VTL1", vpst.low);
 	sk_hc_vtl_return = sk_hcpage_gpa + ret_off;
 	intercept_page = caps.low & SK_VSM_CAP_INTERCEPT_PAGE;
-	sk_log("VSM capabilities %#lx%s; code page offsets: VTL call %#lx, VTL return %#lx; VP status %#lx "
-	       "(active VTL1)", caps.low, intercept_page ? " (intercept page)" : "", call_off, ret_off, vpst.low);
+	sk_log("VSM capabilities %#lx%s; code page offsets: call %#lx, return %#lx; active VTL1", caps.low,
+	       intercept_page ? " (intercept page)" : "", call_off, ret_off);
 }
 
 static void selftest(void)
@@ -158,8 +157,8 @@ static void selftest(void)
 		sk_fail("crypto self-test FAILED: %s does not give the known answer; no key will be used",
 			tl_selftest_name(r - 1));
 	sk_status |= SK_STATUS_SELFTEST_OK;
-	sk_log("crypto self-test passed: %u known answers (SHA-256, HMAC-SHA256 incl. RFC 4231) %s, %lu us",
-	       tl_selftest_count(), sk_trustlet_ok ? "in the trustlet at VTL1 CPL3" : "at CPL0 (no trustlet)",
+	sk_log("crypto self-test passed: %u SHA-256/HMAC-SHA256 known answers (RFC 4231 too) %s, %lu us",
+	       tl_selftest_count(), sk_trustlet_ok ? "in the trustlet (VTL1 CPL3)" : "at CPL0 (no trustlet)",
 	       sk_us(rdtsc() - t0));
 }
 
@@ -177,8 +176,7 @@ static void take_secret(void)
 	tl_state.allow_count = sk_lb->allow_count;
 	memcpy(tl_state.allow, sk_lb->allow_list, sizeof(tl_state.allow));
 	sk_status |= SK_STATUS_SECRETS_SCRUBBED;
-	sk_log("one-time secret moved into the trustlet as the HMAC key; loader block copy scrubbed; "
-	       "%u allow-list hash%s kept", tl_state.allow_count, tl_state.allow_count == 1 ? "" : "es");
+	sk_log("one-time secret is now the trustlet's HMAC key; loader block copy scrubbed");
 }
 
 static void enable_protection(void)
@@ -196,8 +194,8 @@ static void enable_protection(void)
 		sk_fail("HvCallModifyVtlProtectionMask on VTL0's kernel code failed");
 	if (pages)
 		sk_status |= SK_STATUS_KERNEL_CODE_PROTECTED;
-	sk_log("VTL protection on (VsmPartitionConfig %#lx, default RWX); VTL0 kernel code sealed R+X: "
-	       "%u page%s", cfg, pages, pages == 1 ? "" : "s");
+	sk_log("VTL protection on (VsmPartitionConfig %#lx); VTL0 kernel code sealed R+X: %u page%s", cfg,
+	       pages, pages == 1 ? "" : "s");
 }
 
 static void synic_init(void)
@@ -210,8 +208,8 @@ static void synic_init(void)
 		sk_log("SynIC message page refused at %#lx; intercepts arrive in the VP assist page", sk_simp_gpa);
 		return;
 	}
-	sk_log("SynIC on, message page at GPA %#lx; intercepts arrive in %s", sk_simp_gpa,
-	       intercept_page ? "the VP assist page (+0x70)" : "SINT0");
+	sk_log("SynIC message page at GPA %#lx; intercepts arrive in %s", sk_simp_gpa,
+	       intercept_page ? "the VP assist page" : "SINT0");
 }
 
 __attribute__((noreturn)) void sk_main(struct hvrun_loader_block *lb);
@@ -236,9 +234,8 @@ void sk_main(struct hvrun_loader_block *lb)
 	sk_cpu_init();
 	sk_paging_init(sk_vtl0_ram_end);
 	sk_status |= SK_STATUS_TRUSTLET;
-	sk_log("own GDT/TSS/IDT and page tables (CR3 %#lx): kernel W^X, trustlet pages user, VTL0 RAM "
-	       "%lu MiB read-only at %#llx for the trustlet; %lu us", sk_pml4_gpa(), sk_vtl0_ram_end >> 20,
-	       SK_VTL0_WINDOW, sk_us(rdtsc() - t_cpu));
+	sk_log("address space: own GDT/TSS/IDT, page tables at %#lx (kernel W^X, trustlet pages user, "
+	       "VTL0 RAM read-only at %#llx), %lu us", sk_pml4_gpa(), SK_VTL0_WINDOW, sk_us(rdtsc() - t_cpu));
 
 	sk_hv_init_pages();
 	check_vsm();
@@ -255,9 +252,9 @@ void sk_main(struct hvrun_loader_block *lb)
 	{
 		uint64_t total = sk_us(rdtsc() - t_start), con = sk_us(console_tsc), tl = sk_us(sk_trustlet_tsc);
 		uint64_t cpl0 = total > con + tl ? total - con - tl : 0;
-		sk_log("boot path %lu us: console %lu us, trustlet %lu us, other CPL0 work %lu us (~%lu k "
-		       "instructions where CPL0 is emulated at ~1 us each); VtlReturn to VTL0 at %#lx", total, con,
-		       tl, cpl0, cpl0 / 1000, lb->vtl0_entry);
+		sk_log("boot path %lu us: console %lu, trustlet %lu, other CPL0 work %lu (~%luk instructions "
+		       "at ~1 us)", total, con, tl, cpl0, cpl0 / 1000);
+		sk_log("VtlReturn: VTL0 starts at %#lx", lb->vtl0_entry);
 	}
 
 	for (;;) {

@@ -144,7 +144,9 @@ static bool write_refused(uint64_t gpa, const char *what)
 	writeb(gpa, (uint8_t)~old);
 	unchanged = readb(gpa) == old;
 	after = sk_call(SK_SVC_INTERCEPT_LOG, 0, 0, 0);
-	logged = after.status == SK_OK && after.value == before.value + 1 && after.rdx == gpa;
+	/* The RIP is our writing instruction's, or the next one's: inside our code either way. */
+	logged = after.status == SK_OK && after.value == before.value + 1 && after.rdx == gpa &&
+		 after.r8 >= (uintptr_t)__text_start && after.r8 < (uintptr_t)__text_end;
 	report(unchanged, "write to %s (GPA %#lx) is refused: byte still %#x", what, gpa, old);
 	report(logged, "the secure kernel logged it: %lu violations, last GPA %#lx, RIP %#lx", after.value,
 	       after.rdx, after.r8);

@@ -118,6 +118,79 @@ vtl0_read64:
 vtl0_read64_end:
 	.size vtl0_read64, . - vtl0_read64
 
+/*
+ * int vtl0_intercept_keeps_regs(uint64_t gpa): loads a pattern into every general-purpose
+ * register but RSP, writes to gpa (a page VTL1 protected: intercepted) and returns 0 when every
+ * register still holds its pattern afterwards, 1 otherwise.
+ */
+	.globl vtl0_intercept_keeps_regs
+	.type vtl0_intercept_keeps_regs, @function
+vtl0_intercept_keeps_regs:
+	pushq %rbx
+	pushq %rbp
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	pushq %rdi
+	movq $0x10000001, %rax
+	movq $0x10000002, %rcx
+	movq $0x10000003, %rdx
+	movq $0x10000004, %rbx
+	movq $0x10000005, %rsi
+	movq $0x10000006, %rbp
+	movq $0x10000008, %r8
+	movq $0x10000009, %r9
+	movq $0x1000000a, %r10
+	movq $0x1000000b, %r11
+	movq $0x1000000c, %r12
+	movq $0x1000000d, %r13
+	movq $0x1000000e, %r14
+	movq $0x1000000f, %r15
+	movq %rsi, (%rdi)
+	cmpq $0x10000001, %rax
+	jne 1f
+	cmpq $0x10000002, %rcx
+	jne 1f
+	cmpq $0x10000003, %rdx
+	jne 1f
+	cmpq $0x10000004, %rbx
+	jne 1f
+	cmpq $0x10000005, %rsi
+	jne 1f
+	cmpq $0x10000006, %rbp
+	jne 1f
+	cmpq (%rsp), %rdi
+	jne 1f
+	cmpq $0x10000008, %r8
+	jne 1f
+	cmpq $0x10000009, %r9
+	jne 1f
+	cmpq $0x1000000a, %r10
+	jne 1f
+	cmpq $0x1000000b, %r11
+	jne 1f
+	cmpq $0x1000000c, %r12
+	jne 1f
+	cmpq $0x1000000d, %r13
+	jne 1f
+	cmpq $0x1000000e, %r14
+	jne 1f
+	cmpq $0x1000000f, %r15
+	jne 1f
+	xorl %eax, %eax
+	jmp 2f
+1:	movl $1, %eax
+2:	popq %rdi
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %rbp
+	popq %rbx
+	ret
+	.size vtl0_intercept_keeps_regs, . - vtl0_intercept_keeps_regs
+
 	.section .bss
 	.balign 8
 	.globl vtl_call_tramp, vtl_return_tramp, vtl0_rsp_at_call

@@ -48,6 +48,7 @@
 #define SVC_INTERCEPT_PAGE  11  /* RSI = 1/0: set/clear VsmPartitionConfig.InterceptPage; RAX = status */
 #define SVC_PROTECT         12  /* RSI = GPA page number, RDX = HV_MAP_GPA_FLAGS; RAX = status */
 #define SVC_PEEK            13  /* RAX = the u64 at GPA RSI, as VTL1 sees it */
+#define SVC_VTL1_FAULTS     14  /* VTL1's own #UD/#GP cases: RAX = vectors (see vtl1.c), RCX = byte */
 
 #define ECHO_KEY_RAX        0x1111000011110000ull
 #define ECHO_KEY_RCX        0x2222000022220000ull
@@ -58,6 +59,7 @@
 #define ACT_NONE            0
 #define ACT_INJECT_GP       1   /* inject #GP(GP_ERROR_CODE) into VTL0 via HvRegisterPendingEvent0 */
 #define ACT_KEEP_SLOT       2   /* leave the SIM slot full: the next message must queue */
+#define ACT_READ_REGS       3   /* read VTL0's RIP with HvCallGetVpRegisters (mailbox.vtl0_rip) */
 #define GP_ERROR_CODE       0xabc0u
 
 /* HvRegisterVsmPartitionConfig bits the test uses. */
@@ -189,6 +191,7 @@ void vtl0_vtl_return(void);
 void vtl0_write64(uint64_t gpa, uint64_t value);
 uint64_t vtl0_read64(uint64_t gpa);
 extern char vtl0_write64_end[], vtl0_read64_end[];
+int vtl0_intercept_keeps_regs(uint64_t gpa);
 
 /* vsm.S, VTL1 side. */
 extern char vtl1_entry[];

@@ -13,7 +13,10 @@
  * page, MessagePending/EOM; #GP injected into VTL0 with HvRegisterPendingEvent0; VTL0's
  * registers read and RIP written by VTL1; access rules of the VSM registers and of
  * ModifyVtlProtectionMask; hypercall parameter pages in protected memory; VtlReturnX64Rax/Rcx
- * on normal and fast returns; VTL1's state across returns; entry reasons. Then timings.
+ * on normal and fast returns; shared registers across calls and intercepts; VTL1's own faults
+ * (VtlCall with no VTL2, reserved VtlReturn bits, a write to its hypercall page); lifting the
+ * protections; VTL1's state across returns; entry reasons. Then timings (VtlCall round trip,
+ * intercepted write, and a plain port exit for scale).
  *
  * Ring-0 code is emulated on this platform (~1 us per instruction): no big loops.
  */
@@ -412,6 +415,27 @@ static void check_intercepts(void)
 	v1 = call(SVC_PEEK, NA_GPA, 0);
 	report(mailbox.intercepts == before + 2 && v1 == NA_PATTERN,
 	       "a write is intercepted and lost: VTL1 still sees %#lx", v1);
+	mailbox.intercept_action = ACT_READ_REGS;
+	mailbox.vtl0_rip = 0;
+	v = vtl0_read64(NA_GPA);
+	intercepts_made++;
+	report(v == 0 && mailbox.regs_status == 0 && in_range(mailbox.vtl0_rip, vtl0_read64, vtl0_read64_end),
+	       "VTL1 reading VTL0's RIP during a read intercept (%#lx, status %#x) keeps the read's 0 (%#lx)",
+	       mailbox.vtl0_rip, mailbox.regs_status, v);
+	report_prefix_pop();
+
+	report_prefix_push("vtl1 pages");
+	before = mailbox.intercepts;
+	v = vtl0_read64((uintptr_t)&vtl1_return_tramp);
+	intercepts_made++;
+	report(v == 0 && mailbox.intercepts == before + 1 && msg_mem(0)->gpa == (uintptr_t)&vtl1_return_tramp,
+	       "VTL0 reading VTL1's data reads 0 and is intercepted (%#lx, GPA %#lx)", v, msg_mem(0)->gpa);
+	report_prefix_pop();
+
+	report_prefix_push("shared registers");
+	report(vtl0_intercept_keeps_regs(RO_GPA) == 0,
+	       "VTL0's general-purpose registers survive an intercept handled by VTL1");
+	intercepts_made++;
 	report_prefix_pop();
 }
 
@@ -436,6 +460,7 @@ static void check_injection(void)
 
 static void check_message_queue(void)
 {
+	uint64_t v;
 	uint16_t st;
 
 	report_prefix_push("message queue");
@@ -444,10 +469,11 @@ static void check_message_queue(void)
 	intercepts_made++;
 	report(mailbox.msg_count == 1 && mailbox.slot_type_after == HVMSG_GPA_INTERCEPT,
 	       "VTL1 leaves the first intercept in its slot");
-	(void)vtl0_read64(NA_GPA);
+	v = vtl0_read64(NA_GPA);
 	intercepts_made++;
 	report(mailbox.msg_count == 2, "the second intercept queued behind it: %u messages read in one entry",
 	       mailbox.msg_count);
+	report(v == 0, "the queued read still reads 0 (%#lx)", v);
 	report(mailbox.msg_count == 2 && (mailbox.msg_flags[0] & HV_MESSAGE_FLAG_PENDING) &&
 	       msg_mem(0)->gpa == RO_GPA && msg_mem(0)->header.access_type == HV_INTERCEPT_ACCESS_WRITE,
 	       "the slot still held the first (write) message, flagged MessagePending (flags %#x)",
@@ -565,10 +591,42 @@ static void check_register_access(void)
 static void check_ud(void)
 {
 	struct exc_info info;
+	uint64_t r, byte0;
 	int vec;
 
 	vec = catch_exception(do_vtl_return, NULL, &info);
 	report(vec == EXC_UD, "HvCallVtlReturn from VTL0: #UD (got %d)", vec);
+
+	report_prefix_push("vtl1 faults");
+	r = call(SVC_VTL1_FAULTS, 0, 0);
+	byte0 = vr.rcx;
+	report((r & 0xff) == EXC_UD, "VtlCall from VTL1 (no VTL2): #UD (got %ld)", (long)(int8_t)(r & 0xff));
+	report(((r >> 8) & 0xff) == EXC_UD, "VtlReturn with a reserved control bit: #UD (got %ld)",
+	       (long)(int8_t)((r >> 8) & 0xff));
+	report(((r >> 16) & 0xff) == EXC_GP && ((r >> 24) & 0xffff) == 0,
+	       "VTL1 writing its hypercall page (an overlay in private memory): #GP(0) (got %ld, error %#lx)",
+	       (long)(int8_t)((r >> 16) & 0xff), (r >> 24) & 0xffff);
+	report(byte0 == 0x8c, "VTL1's hypercall page is unchanged (first byte %#lx)", byte0);
+	report_prefix_pop();
+}
+
+/* VTL1 lifts its protections again: VTL0's accesses go through without intercepts. */
+static void check_unprotect(void)
+{
+	unsigned before = mailbox.intercepts;
+	uint16_t st1, st2;
+	uint64_t v;
+
+	report_prefix_push("unprotect");
+	st1 = (uint16_t)call(SVC_PROTECT, RO_GPA / PAGE_SIZE, 0xf);
+	st2 = (uint16_t)call(SVC_PROTECT, NA_GPA / PAGE_SIZE, 0xf);
+	report(st1 == 0 && st2 == 0, "VTL1 makes both test pages RWX again: status %#x, %#x", st1, st2);
+	vtl0_write64(RO_GPA, 0x4242);
+	v = vtl0_read64(NA_GPA);
+	report(*(volatile uint64_t *)ro_page == 0x4242 && v == NA_PATTERN && mailbox.intercepts == before,
+	       "VTL0 writes the first and reads the second without an intercept (%#lx, %u intercepts)", v,
+	       mailbox.intercepts - before);
+	report_prefix_pop();
 }
 
 static void check_vtl1_state(void)
@@ -662,6 +720,7 @@ int guest_main(const struct hvrun_boot_info *bi)
 	check_register_access();
 	check_ud();
 	timings();
+	check_unprotect();
 	check_vtl1_state();
 	report_prefix_pop();
 	return report_summary();

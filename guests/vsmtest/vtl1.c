@@ -13,6 +13,7 @@
  * runtime code but memcpy (the compiler's), so a fault here prints through the shared IDT.
  */
 #include "guest.h"
+#include "idt.h"
 #include "vsm.h"
 
 #define VTL1_TEXT __attribute__((section(".vtl1.text")))
@@ -25,6 +26,7 @@
 
 static bool initialized VTL1_DATA;
 static uint64_t config VTL1_DATA;        /* VsmPartitionConfig as VTL1 last set it */
+static uint64_t call_tramp VTL1_DATA = VTL1_HCPAGE_GPA + 0x10;   /* VTL1's VtlCall trampoline */
 
 #define V1_ENV { .page = VTL1_HCPAGE_GPA, .in = VTL1_HC_IN_GPA, .out = VTL1_HC_OUT_GPA }
 
@@ -58,8 +60,10 @@ VTL1_TEXT static uint64_t init(uint64_t ro_gpa, uint64_t na_gpa)
 
 	mailbox.init_code_offsets_status = hv_get_reg(&e, 0, HV_REG_VSM_CODE_PAGE_OFFSETS, &off, NULL);
 	mailbox.init_code_offsets = off;
-	if (!mailbox.init_code_offsets_status)
+	if (!mailbox.init_code_offsets_status) {
+		call_tramp = VTL1_HCPAGE_GPA + (off & 0xfff);
 		vtl1_return_tramp = VTL1_HCPAGE_GPA + ((off >> 12) & 0xfff);
+	}
 
 	config = VSM_CONFIG_ENABLE_VTL_PROTECTION | VSM_CONFIG_DEFAULT_MASK_ALL;
 	mailbox.init_config_status = hv_set_reg(&e, 0, HV_REG_VSM_PARTITION_CONFIG, config, 0);
@@ -128,10 +132,51 @@ VTL1_TEXT static uint64_t intercept(struct vtl1_frame *f)
 		uint64_t ev = 1 | 1ull << 8 | (uint64_t)X86_GP_VECTOR << 16 | (uint64_t)GP_ERROR_CODE << 32;
 		mailbox.inject_status = hv_set_reg(&e, HV_INPUT_VTL_USE_TARGET | 0, HV_REG_PENDING_EVENT0, ev, 0);
 	}
+	if (action == ACT_READ_REGS)
+		mailbox.regs_status = hv_get_reg(&e, HV_INPUT_VTL_USE_TARGET | 0, HV_REG_RIP, &mailbox.vtl0_rip,
+						 NULL);
 	mailbox.intercept_action = ACT_NONE;
 	/* VTL0 was stopped at an arbitrary instruction: it gets its own RAX and RCX back. */
 	set_return(f->rax, f->rcx);
 	return 0;
+}
+
+/* VtlCall from VTL1: there is no VTL2 (#UD). */
+VTL1_TEXT static void vtl_call_up(void *arg)
+{
+	(void)arg;
+	__asm__ volatile("xorl %%ecx, %%ecx; call *%0" : : "r"(call_tramp) : "rax", "rcx", "memory", "cc");
+}
+
+/* VtlReturn with a reserved control input bit (#UD): bit 1. */
+VTL1_TEXT static void vtl_return_reserved(void *arg)
+{
+	(void)arg;
+	__asm__ volatile("movl $2, %%ecx; call *%0" : : "r"(vtl1_return_tramp) : "rax", "rcx", "memory", "cc");
+}
+
+/* A write to VTL1's own hypercall page, an overlay in its private memory (#GP). */
+VTL1_TEXT static void write_hcpage(void *arg)
+{
+	(void)arg;
+	*(volatile uint8_t *)VTL1_HCPAGE_GPA = 0x90;
+}
+
+/*
+ * The faults VTL1 itself must get, caught with the runtime's catch_exception (VTL0 is not inside
+ * one while it waits in a VtlCall): RAX = VtlCall vector | VtlReturn-reserved vector << 8 |
+ * hypercall-page write vector << 16 (0xff: no fault), RCX = the page's first byte afterwards.
+ */
+VTL1_TEXT static void vtl1_faults(uint64_t *rax, uint64_t *rcx)
+{
+	struct exc_info info;
+	uint8_t v[3];
+
+	v[0] = (uint8_t)catch_exception(vtl_call_up, NULL, &info);
+	v[1] = (uint8_t)catch_exception(vtl_return_reserved, NULL, &info);
+	v[2] = (uint8_t)catch_exception(write_hcpage, NULL, &info);
+	*rax = v[0] | (uint64_t)v[1] << 8 | (uint64_t)v[2] << 16 | (info.error_code & 0xffff) << 24;
+	*rcx = *(volatile uint8_t *)VTL1_HCPAGE_GPA;
 }
 
 /* A VtlCall: RDI = service, RSI/RDX = arguments. Returns the VtlReturn control input. */
@@ -201,6 +246,9 @@ VTL1_TEXT static uint64_t service(struct vtl1_frame *f)
 		break;
 	case SVC_PEEK:
 		rax = *(volatile uint64_t *)(uintptr_t)f->rsi;
+		break;
+	case SVC_VTL1_FAULTS:
+		vtl1_faults(&rax, &rcx);
 		break;
 	default:
 		rax = ~0ull;

@@ -160,6 +160,7 @@
 #define HVMSG_X64_APIC_EOI                  0x80010004u
 #define HVMSG_X64_REGISTER_INTERCEPT        0x80010006u
 #define HVMSG_X64_HALT                      0x80010007u
+#define HVMSG_X64_INTERRUPTION_DELIVERABLE  0x80010008u
 #define HVMSG_HYPERVISOR_MASK               0x80000000u
 
 /* Intercept access types (HV_INTERCEPT_ACCESS_TYPE). */

@@ -43,7 +43,9 @@ struct hv_synic {
 struct hv_vp_vtl {
 	uint64_t vp_assist;
 	struct hv_synic synic;
-	uint64_t eom_count;     /* EOM writes seen (the message-queue issue consumes them) */
+	uint64_t icr;           /* HV_X64_MSR_ICR as last written */
+	uint8_t tpr;            /* HV_X64_MSR_TPR */
+	uint64_t eom_count;     /* EOM writes seen */
 };
 
 /* Side effects an MSR write asks the service to carry out (overlays, stop). */
@@ -54,6 +56,10 @@ struct hv_vp_vtl {
 #define HV_EFFECT_EOM             (1u << 4)
 #define HV_EFFECT_RESET           (1u << 5)   /* guest asked for a partition reset */
 #define HV_EFFECT_VP_ASSIST       (1u << 6)
+#define HV_EFFECT_EOI             (1u << 7)   /* end of interrupt */
+#define HV_EFFECT_ICR             (1u << 8)   /* send the IPI in vpvtl->icr */
+#define HV_EFFECT_TPR             (1u << 9)   /* vpvtl->tpr changed */
+#define HV_EFFECT_SINT            (1u << 10)  /* a SINT or SCONTROL changed: recheck pending SINTs */
 
 /* Everything an MSR access may read or change, for one VP at one VTL. */
 struct hv_msr_ctx {
@@ -84,14 +90,19 @@ struct vmm_reply;
  * reset). -EPERM means #GP; registers are unchanged unless everything succeeded. A reset sets
  * reply->action to stop. Used by the MSR service and by HvCallSetVpRegisters.
  */
-int hv_synthetic_msr(struct partition *p, uint8_t vtl, uint32_t msr, bool write, uint64_t *value,
-		     struct vmm_reply *reply);
+struct part_vp;
+int hv_synthetic_msr(struct partition *p, struct part_vp *pvp, uint8_t vtl, uint32_t msr, bool write,
+		     uint64_t *value, struct vmm_reply *reply);
 
 /*
  * Post a message into SINT `sint` of the VP's SIM page at `vtl`: delivered now (1), queued (0),
  * -EPROTO when the SIM page is not enabled, -ENOBUFS when slot and queue are full.
  */
-int hv_synic_post(struct partition *p, uint8_t vtl, unsigned sint, const struct hv_message *m);
+int hv_synic_post(struct partition *p, struct part_vp *pvp, uint8_t vtl, unsigned sint,
+		  const struct hv_message *m);
+/* Set event flag `flag` of SINT `sint` in the VP's SIEF page: 1 newly set, 0 already set, -EPROTO
+ * when the SIEF page is not enabled. Raises the SINT when newly set. */
+int hv_synic_signal(struct partition *p, struct part_vp *pvp, uint8_t vtl, unsigned sint, unsigned flag);
 
 /* The features hvrun implements with or without VSM enabled for the partition. */
 void hv_features_get(struct hv_features *f, bool vsm);

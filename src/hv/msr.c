@@ -30,10 +30,11 @@ void hv_partition_vtl_reset(struct hv_partition_vtl *p)
 void hv_features_get(struct hv_features *f, bool vsm)
 {
 	memset(f, 0, sizeof(*f));
-	f->priv_eax = HV_PRIV_ACCESS_PARTITION_REF_COUNT | HV_PRIV_ACCESS_SYNIC_REGS |
+	f->priv_eax = HV_PRIV_ACCESS_PARTITION_REF_COUNT | HV_PRIV_ACCESS_SYNIC_REGS | HV_PRIV_ACCESS_INTR_CTRL_REGS |
 		      HV_PRIV_ACCESS_HYPERCALL_MSRS | HV_PRIV_ACCESS_VP_INDEX | HV_PRIV_ACCESS_RESET |
 		      HV_PRIV_ACCESS_PARTITION_REF_TSC | HV_PRIV_ACCESS_FREQUENCY_REGS;
-	f->priv_ebx = HV_PRIV_ACCESS_VP_REGISTERS;
+	f->priv_ebx = HV_PRIV_ACCESS_VP_REGISTERS | HV_PRIV_POST_MESSAGES | HV_PRIV_SIGNAL_EVENTS |
+		      HV_PRIV_START_VIRTUAL_PROCESSOR;
 	if (vsm)
 		f->priv_ebx |= HV_PRIV_ACCESS_VSM;
 	f->edx = HV_FEATURE_FREQUENCY_MSRS | HV_FEATURE_HYPERCALL_MSR_LOCK;
@@ -120,6 +121,18 @@ int hv_msr_read(const struct hv_msr_ctx *c, uint32_t msr, uint64_t *value)
 	case HV_X64_MSR_VP_ASSIST_PAGE:
 		*value = c->vpvtl->vp_assist;
 		return 0;
+	case HV_X64_MSR_EOI:
+		return -EPERM;           /* write-only */
+	case HV_X64_MSR_ICR:
+		if (!has(c, HV_PRIV_ACCESS_INTR_CTRL_REGS))
+			return -EPERM;
+		*value = c->vpvtl->icr;
+		return 0;
+	case HV_X64_MSR_TPR:
+		if (!has(c, HV_PRIV_ACCESS_INTR_CTRL_REGS))
+			return -EPERM;
+		*value = c->vpvtl->tpr;
+		return 0;
 	}
 	if (!has(c, HV_PRIV_ACCESS_SYNIC_REGS))
 		return -EPERM;
@@ -193,12 +206,31 @@ int hv_msr_write(struct hv_msr_ctx *c, uint32_t msr, uint64_t value, uint32_t *e
 	case HV_X64_MSR_TSC_FREQUENCY:
 	case HV_X64_MSR_APIC_FREQUENCY:
 		return -EPERM;          /* read-only */
+	case HV_X64_MSR_EOI:
+		if (!has(c, HV_PRIV_ACCESS_INTR_CTRL_REGS))
+			return -EPERM;
+		*effects |= HV_EFFECT_EOI;
+		return 0;
+	case HV_X64_MSR_ICR:
+		/* x2APIC layout: 7:0 vector, 10:8 delivery mode (fixed only), 19:18 shorthand, 63:32 dest */
+		if (!has(c, HV_PRIV_ACCESS_INTR_CTRL_REGS) || (value & 0x700) || (value & 0xff) < 16)
+			return -EPERM;
+		c->vpvtl->icr = value;
+		*effects |= HV_EFFECT_ICR;
+		return 0;
+	case HV_X64_MSR_TPR:
+		if (!has(c, HV_PRIV_ACCESS_INTR_CTRL_REGS) || value > 0xff)
+			return -EPERM;
+		c->vpvtl->tpr = (uint8_t)value;
+		*effects |= HV_EFFECT_TPR;
+		return 0;
 	}
 	if (!has(c, HV_PRIV_ACCESS_SYNIC_REGS))
 		return -EPERM;
 	switch (msr) {
 	case HV_X64_MSR_SCONTROL:
 		s->scontrol = (value & 1) | (s->scontrol & ~1ull);
+		*effects |= HV_EFFECT_SINT;
 		return 0;
 	case HV_X64_MSR_SVERSION:
 		return -EPERM;
@@ -216,6 +248,7 @@ int hv_msr_write(struct hv_msr_ctx *c, uint32_t msr, uint64_t value, uint32_t *e
 			if (!(value & HV_SINT_MASKED) && (value & SINT_VECTOR_MASK) < SINT_MIN_VECTOR)
 				return -EPERM;
 			*sint = (value & SINT_WRITABLE) | (*sint & ~SINT_WRITABLE);
+			*effects |= HV_EFFECT_SINT;
 			return 0;
 		}
 		return -EPERM;

@@ -83,9 +83,23 @@ static int overlay_update(struct partition *p, struct part_overlay_page *ov, uin
 	return part_view_commit(view);
 }
 
+/* Caller holds pvp->synic_lock. Raise SINT `sint` of the VP at VTL0 if the guest may take it. */
+static void raise_sint(struct part_vp *pvp, uint8_t vtl, unsigned sint)
+{
+	const struct hv_synic *syn = &pvp->hv[vtl].synic;
+	uint64_t reg = syn->sint[sint];
+
+	/* VTL1 has no interrupt delivery in hvrun: its messages wait for its next entry. */
+	if (vtl != 0 || !(syn->scontrol & 1) || (reg & HV_SINT_MASKED) || (reg & 0xff) < 16)
+		return;
+	if (vmm_vic_raise(&pvp->vic, (uint8_t)(reg & 0xff), reg & HV_SINT_AUTO_EOI) >= 0)
+		part_vp_kick(pvp);
+}
+
 /* Carry out what the new register values ask for; -EBUSY if an overlay GPA is taken. */
-static int apply_effects(struct partition *p, uint8_t vtl, const struct hv_partition_vtl *pv,
-			 const struct hv_vp_vtl *vv, uint32_t effects, struct vmm_reply *reply)
+static int apply_effects(struct partition *p, struct part_vp *pvp, uint8_t vtl,
+			 const struct hv_partition_vtl *pv, const struct hv_vp_vtl *vv, uint32_t effects,
+			 struct vmm_reply *reply)
 {
 	struct part_hv *hv = &p->hv;
 	int ret = 0;
@@ -98,14 +112,9 @@ static int apply_effects(struct partition *p, uint8_t vtl, const struct hv_parti
 		ret = overlay_update(p, &hv->tscpage[vtl], vtl, pv->reference_tsc);
 	}
 	if (!ret && (effects & HV_EFFECT_SIMP))
-		ret = overlay_update(p, &hv->simp[vtl], vtl, vv->synic.simp);
+		ret = overlay_update(p, &pvp->simp[vtl], vtl, vv->synic.simp);
 	if (!ret && (effects & HV_EFFECT_SIEFP))
-		ret = overlay_update(p, &hv->siefp[vtl], vtl, vv->synic.siefp);
-	if (!ret && (effects & HV_EFFECT_EOM) && hv->simp[vtl].placed) {
-		struct hv_message *slots = (struct hv_message *)hv->simp[vtl].page;
-		for (unsigned i = 0; i < HV_SINT_COUNT; i++)
-			hv_synic_redeliver(&slots[i], &hv->sint_queue[vtl][i]);
-	}
+		ret = overlay_update(p, &pvp->siefp[vtl], vtl, vv->synic.siefp);
 	if (!ret && (effects & HV_EFFECT_RESET)) {
 		reply->action = VMM_ACT_STOP;
 		reply->status = HVRUN_EXIT_RESET;
@@ -114,19 +123,84 @@ static int apply_effects(struct partition *p, uint8_t vtl, const struct hv_parti
 	return ret;
 }
 
-int hv_synic_post(struct partition *p, uint8_t vtl, unsigned sint, const struct hv_message *m)
+/* Effects on interrupt state; run after the new register values are in place. */
+static void apply_interrupt_effects(struct partition *p, struct part_vp *pvp, uint8_t vtl, uint32_t effects)
 {
-	struct part_hv *hv = &p->hv;
+	struct hv_vp_vtl *vv = &pvp->hv[vtl];
 
-	if (vtl >= HV_MAX_VTL || sint >= HV_SINT_COUNT)
-		return -EINVAL;
-	if (!hv->simp[vtl].placed)
-		return -EPROTO;
-	return hv_synic_deliver((struct hv_message *)hv->simp[vtl].page + sint, &hv->sint_queue[vtl][sint], m);
+	if (effects & HV_EFFECT_TPR)
+		vmm_vic_set_tpr(&pvp->vic, vv->tpr);
+	if (effects & HV_EFFECT_EOI)
+		vmm_vic_eoi(&pvp->vic);
+	if (effects & HV_EFFECT_ICR) {
+		/* Fixed IPI: 19:18 shorthand (0 destination, 1 self, 2 all, 3 all but self). */
+		unsigned shorthand = (vv->icr >> 18) & 3;
+		uint32_t dest = (uint32_t)(vv->icr >> 32);
+		for (unsigned i = 0; i < p->nvps; i++) {
+			struct part_vp *t = &p->vps[i];
+			bool hit = shorthand == 0 ? i == dest : shorthand == 1 ? t == pvp :
+				   shorthand == 2 ? true : t != pvp;
+			if (hit && vmm_vic_raise(&t->vic, (uint8_t)(vv->icr & 0xff), false) >= 0)
+				part_vp_kick(t);
+		}
+	}
+	if ((effects & (HV_EFFECT_EOM | HV_EFFECT_SINT)) && pvp->simp[vtl].placed) {
+		struct hv_message *slots = (struct hv_message *)pvp->simp[vtl].page;
+		pthread_mutex_lock(&pvp->synic_lock);
+		for (unsigned i = 0; i < HV_SINT_COUNT; i++) {
+			if (hv_synic_redeliver(&slots[i], &pvp->sint_queue[vtl][i]) > 0)
+				raise_sint(pvp, vtl, i);
+		}
+		pthread_mutex_unlock(&pvp->synic_lock);
+	}
 }
 
-static void msr_ctx(struct partition *p, uint8_t vtl, struct hv_partition_vtl *pv, struct hv_vp_vtl *vv,
-		    struct hv_msr_ctx *c)
+int hv_synic_post(struct partition *p, struct part_vp *pvp, uint8_t vtl, unsigned sint,
+		  const struct hv_message *m)
+{
+	int ret;
+
+	(void)p;
+	if (vtl >= HV_MAX_VTL || sint >= HV_SINT_COUNT)
+		return -EINVAL;
+	pthread_mutex_lock(&pvp->synic_lock);
+	if (!pvp->simp[vtl].placed) {
+		ret = -EPROTO;
+	} else {
+		ret = hv_synic_deliver((struct hv_message *)pvp->simp[vtl].page + sint,
+				       &pvp->sint_queue[vtl][sint], m);
+		if (ret > 0)
+			raise_sint(pvp, vtl, sint);
+	}
+	pthread_mutex_unlock(&pvp->synic_lock);
+	return ret;
+}
+
+int hv_synic_signal(struct partition *p, struct part_vp *pvp, uint8_t vtl, unsigned sint, unsigned flag)
+{
+	int ret;
+
+	(void)p;
+	if (vtl >= HV_MAX_VTL || sint >= HV_SINT_COUNT || flag >= 2048)
+		return -EINVAL;
+	pthread_mutex_lock(&pvp->synic_lock);
+	if (!pvp->siefp[vtl].placed) {
+		ret = -EPROTO;
+	} else {
+		/* The SIEF page: 16 arrays of 2048 flags, one per SINT; the guest clears with lock ops. */
+		uint8_t *flags = pvp->siefp[vtl].page + sint * 256u;
+		uint8_t bit = (uint8_t)(1u << (flag % 8)), old;
+		old = __atomic_fetch_or(&flags[flag / 8], bit, __ATOMIC_ACQ_REL);
+		ret = (old & bit) ? 0 : 1;
+		if (ret)
+			raise_sint(pvp, vtl, sint);
+	}
+	pthread_mutex_unlock(&pvp->synic_lock);
+	return ret;
+}
+
+static void msr_ctx(struct partition *p, struct part_vp *pvp, uint8_t vtl, struct hv_partition_vtl *pv,
+		    struct hv_vp_vtl *vv, struct hv_msr_ctx *c)
 {
 	/* VTL1's own pages may also lie in its private memory (the only VTL that has one). */
 	const struct part_mem *priv = vtl > 0 ? &p->vtl1_mem : NULL;
@@ -135,17 +209,17 @@ static void msr_ctx(struct partition *p, uint8_t vtl, struct hv_partition_vtl *p
 		.pvtl = pv,
 		.vpvtl = vv,
 		.features = &p->hv.features,
-		.vp_index = p->vp.index,
+		.vp_index = pvp->vp.index,
 		.ram_size = p->mem.size,
 		.private_base = priv ? priv->gpa_base : 0,
 		.private_size = priv ? priv->size : 0,
 		.tsc_hz = p->tsc_hz,
-		.ref_time = part_ref_time(p),
+		.ref_time = part_ref_time(p, pvp),
 	};
 }
 
-int hv_synthetic_msr(struct partition *p, uint8_t vtl, uint32_t msr, bool write, uint64_t *value,
-		     struct vmm_reply *reply)
+int hv_synthetic_msr(struct partition *p, struct part_vp *pvp, uint8_t vtl, uint32_t msr, bool write,
+		     uint64_t *value, struct vmm_reply *reply)
 {
 	struct hv_partition_vtl pv;
 	struct hv_vp_vtl vv;
@@ -153,25 +227,32 @@ int hv_synthetic_msr(struct partition *p, uint8_t vtl, uint32_t msr, bool write,
 	uint32_t effects = 0;
 	int ret;
 
-	if (vtl >= HV_MAX_VTL)
+	if (vtl >= HV_MAX_VTL || !pvp)
 		return -EINVAL;
+	/* Partition-wide registers are shared by the VPs' threads. */
+	pthread_mutex_lock(&p->hv.lock);
 	/* Work on copies: the registers change only if every effect could be carried out. */
 	pv = p->hv.vtl[vtl];
-	vv = p->hv.vp[vtl];
-	msr_ctx(p, vtl, &pv, &vv, &c);
-	if (!write)
-		return hv_msr_read(&c, msr, value);
+	vv = pvp->hv[vtl];
+	msr_ctx(p, pvp, vtl, &pv, &vv, &c);
+	if (!write) {
+		ret = hv_msr_read(&c, msr, value);
+		goto out;
+	}
 	ret = hv_msr_write(&c, msr, *value, &effects);
 	if (ret)
-		return ret;
-	ret = apply_effects(p, vtl, &pv, &vv, effects, reply);
+		goto out;
+	ret = apply_effects(p, pvp, vtl, &pv, &vv, effects, reply);
 	if (ret == -EBUSY)
-		return -EPERM;          /* the GPA already holds another overlay */
+		ret = -EPERM;          /* the GPA already holds another overlay */
 	if (ret)
-		return ret;
+		goto out;
 	p->hv.vtl[vtl] = pv;
-	p->hv.vp[vtl] = vv;
-	return 0;
+	pvp->hv[vtl] = vv;
+	apply_interrupt_effects(p, pvp, vtl, effects);
+out:
+	pthread_mutex_unlock(&p->hv.lock);
+	return ret;
 }
 
 static int msr_handle(void *opaque, const struct vmm_exit *exit, struct vmm_reply *reply)
@@ -183,7 +264,7 @@ static int msr_handle(void *opaque, const struct vmm_exit *exit, struct vmm_repl
 	int ret;
 
 	reply->action = VMM_ACT_RESUME;
-	ret = hv_synthetic_msr(p, msg_vtl(exit->msg), m->msr, write, &value, reply);
+	ret = hv_synthetic_msr(p, part_vp_of(exit->vp), msg_vtl(exit->msg), m->msr, write, &value, reply);
 	if (ret == -EPERM) {
 		reply->action = VMM_ACT_INJECT;
 		reply->vector = X86_GP_VECTOR;
@@ -211,20 +292,25 @@ static uint8_t *page_alloc(void)
 	return pg == MAP_FAILED ? NULL : pg;
 }
 
+static void overlay_free(struct partition *p, struct part_overlay_page *ov, uint8_t vtl)
+{
+	if (ov->placed && !ov->writable)
+		vmm_router_unregister(p->router, &ov->svc, ov);
+	if (ov->placed && part_view_of(p, vtl))
+		part_view_clear_overlay(part_view_of(p, vtl), ov->page);
+	if (ov->page)
+		munmap(ov->page, PART_PAGE_SIZE);
+	memset(ov, 0, sizeof(*ov));
+}
+
 static void overlays_free(struct partition *p)
 {
-	struct part_hv *hv = &p->hv;
-
 	for (unsigned v = 0; v < HV_MAX_VTL; v++) {
-		struct part_overlay_page *all[] = { &hv->hcpage[v], &hv->tscpage[v], &hv->simp[v], &hv->siefp[v] };
-		for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-			if (all[i]->placed && !all[i]->writable)
-				vmm_router_unregister(p->router, &all[i]->svc, all[i]);
-			if (all[i]->placed && part_view_of(p, (uint8_t)v))
-				part_view_clear_overlay(part_view_of(p, (uint8_t)v), all[i]->page);
-			if (all[i]->page)
-				munmap(all[i]->page, PART_PAGE_SIZE);
-			memset(all[i], 0, sizeof(*all[i]));
+		overlay_free(p, &p->hv.hcpage[v], (uint8_t)v);
+		overlay_free(p, &p->hv.tscpage[v], (uint8_t)v);
+		for (unsigned i = 0; i < p->nvps; i++) {
+			overlay_free(p, &p->vps[i].simp[v], (uint8_t)v);
+			overlay_free(p, &p->vps[i].siefp[v], (uint8_t)v);
 		}
 	}
 }
@@ -235,25 +321,36 @@ static int hv_module_create(struct partition *p, void **state)
 	int ret;
 
 	*state = NULL;
+	if (pthread_mutex_init(&hv->lock, NULL))
+		return -ENOMEM;
 	for (unsigned v = 0; v < HV_MAX_VTL; v++) {
 		hv_partition_vtl_reset(&hv->vtl[v]);
-		hv_vp_vtl_reset(&hv->vp[v]);
 		hv->hcpage[v].page = page_alloc();
 		hv->tscpage[v].page = page_alloc();
-		hv->simp[v].page = page_alloc();
-		hv->siefp[v].page = page_alloc();
-		if (!hv->hcpage[v].page || !hv->tscpage[v].page || !hv->simp[v].page || !hv->siefp[v].page) {
-			overlays_free(p);
-			return -ENOMEM;
-		}
+		if (!hv->hcpage[v].page || !hv->tscpage[v].page)
+			goto nomem;
 		hv_hcpage_fill(hv->hcpage[v].page, HVRUN_PORT_HYPERCALL);
-		hv->simp[v].writable = true;
-		hv->siefp[v].writable = true;
+		for (unsigned i = 0; i < p->nvps; i++) {
+			struct part_vp *pvp = &p->vps[i];
+			hv_vp_vtl_reset(&pvp->hv[v]);
+			pvp->simp[v].page = page_alloc();
+			pvp->siefp[v].page = page_alloc();
+			if (!pvp->simp[v].page || !pvp->siefp[v].page)
+				goto nomem;
+			pvp->simp[v].writable = true;
+			pvp->siefp[v].writable = true;
+		}
 	}
 	ret = part_register_services(p, &msr_service, 1, p);
-	if (ret)
+	if (ret) {
 		overlays_free(p);
+		pthread_mutex_destroy(&hv->lock);
+	}
 	return ret;
+nomem:
+	overlays_free(p);
+	pthread_mutex_destroy(&hv->lock);
+	return -ENOMEM;
 }
 
 static void hv_module_destroy(struct partition *p, void *state)
@@ -261,6 +358,7 @@ static void hv_module_destroy(struct partition *p, void *state)
 	(void)state;
 	part_unregister_services(p, &msr_service, 1, p);
 	overlays_free(p);
+	pthread_mutex_destroy(&p->hv.lock);
 }
 
 const struct part_module hv_msr_module = {

@@ -44,10 +44,12 @@ static int notify_long_spin_wait(struct hc_args *a)
 	struct hc_env *env = a->env;
 	uint32_t spins;
 
+	struct part_vp *pvp = part_vp_of(env->exit->vp);
+
 	memcpy(&spins, a->in, sizeof(spins));
-	env->p->hv.spin_waits++;
+	pvp->spin_waits++;
 	vmm_trace("vp%u HvCallNotifyLongSpinWait spin_count=%u (notification %llu on this VP)",
-		  env->p->vp.index, spins, (unsigned long long)env->p->hv.spin_waits);
+		  pvp->vp.index, spins, (unsigned long long)pvp->spin_waits);
 	return 0;
 }
 

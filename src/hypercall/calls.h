@@ -43,6 +43,9 @@ extern const struct hc_call hc_call_notify_long_spin_wait;
 extern const struct hc_call hc_call_get_vp_index_from_apic_id;
 extern const struct hc_call hc_call_get_vp_registers;
 extern const struct hc_call hc_call_set_vp_registers;
+extern const struct hc_call hc_call_post_message;
+extern const struct hc_call hc_call_signal_event;
+extern const struct hc_call hc_call_start_virtual_processor;
 
 /*
  * Resolve the partition id (HV_PARTITION_ID_SELF or the caller's own id; -ESRCH otherwise) and an

@@ -24,6 +24,9 @@ static const struct hc_call *const calls[] = {
 	&hc_call_enable_vp_vtl,
 	&hc_call_get_vp_registers,
 	&hc_call_set_vp_registers,
+	&hc_call_post_message,
+	&hc_call_signal_event,
+	&hc_call_start_virtual_processor,
 	&hc_call_get_vp_index_from_apic_id,
 };
 
@@ -73,7 +76,7 @@ static int hypercall_handle(void *opaque, const struct vmm_exit *exit, struct vm
 	result = hc_execute(&p->hv.calls, &in, &mem, &env, &call);
 	regs->rax = result;
 	exit->state->dirty |= VMM_STATE_GPRS;
-	vmm_trace("vp%u %s (%#x) -> %s, reps %u", p->vp.index, call ? call->name : "unknown call", code,
+	vmm_trace("vp%u %s (%#x) -> %s, reps %u", exit->vp->index, call ? call->name : "unknown call", code,
 		  hc_status_name((uint16_t)result), (unsigned)((result >> 32) & 0xfff));
 	return 0;
 }

@@ -81,28 +81,29 @@ struct regfile {
 
 static int regfile_get(struct hc_env *env, uint32_t vp_index, uint8_t vtl, struct regfile *rf)
 {
-	struct partition *p = env->p;
+	struct part_vp *self = part_vp_of(env->exit->vp);
 	struct vmm_vcpu *c;
 	int ret;
 
-	if (vp_index != HV_VP_INDEX_SELF && vp_index != p->vp.index)
+	/* Registers of another VP would need that VP stopped: hvrun offers the caller's VP only. */
+	if (vp_index != HV_VP_INDEX_SELF && vp_index != self->vp.index)
 		return -ECHILD;
 	rf->shared = env->exit->state->regs;
 	rf->shared_dirty = &env->exit->state->dirty;
 	if (vtl == env->vtl) {
 		rf->regs = env->exit->state->regs;
 		rf->sregs = env->exit->state->sregs;
-		rf->vcpu = &p->vp.vcpu[vtl];
+		rf->vcpu = &self->vp.vcpu[vtl];
 		rf->dirty = &env->exit->state->dirty;
 		rf->is_caller = true;
 		return 0;
 	}
 	if (vtl >= HV_MAX_VTL)
 		return -EINVAL;
-	c = &p->vp.vcpu[vtl];
+	c = &self->vp.vcpu[vtl];
 	if (c->fd < 0 || !c->run)
 		return -ENOTRECOVERABLE;
-	ret = vp_complete_pending(&p->vp, vtl);
+	ret = vp_complete_pending(&self->vp, vtl);
 	if (ret < 0)
 		return -EBUSY;
 
@@ -225,7 +226,7 @@ int hc_vp_register_get(struct hc_env *env, uint32_t vp_index, uint8_t vtl, uint3
 		v->low = *gpr(i == 4 ? rf.regs : rf.shared, i);     /* RSP (index 4) is private */
 		return 0;
 	}
-	ret = vtl_register_get(env->p, env->vtl, vtl, name, &v->low, &v->high);
+	ret = vtl_register_get(env->p, part_vp_of(env->exit->vp), env->vtl, vtl, name, &v->low, &v->high);
 	if (ret != -ENOENT)
 		return ret;
 	if (name == HV_REG_PENDING_EVENT0)
@@ -239,7 +240,7 @@ int hc_vp_register_get(struct hc_env *env, uint32_t vp_index, uint8_t vtl, uint3
 	if (!msr_of(name, &msr))
 		return vmm_vcpu_get_msrs(rf.vcpu, &msr, &v->low, 1) ? -EIO : 0;
 	if (!synthetic_of(name, &msr)) {
-		ret = hv_synthetic_msr(env->p, vtl, msr, false, &v->low, env->reply);
+		ret = hv_synthetic_msr(env->p, part_vp_of(env->exit->vp), vtl, msr, false, &v->low, env->reply);
 		return ret == -EPERM ? -EINVAL : ret;
 	}
 	switch (name) {
@@ -324,7 +325,7 @@ static int set_register(struct hc_env *env, uint8_t vtl, struct regfile *rfp, ui
 		}
 		return 0;
 	}
-	ret = vtl_register_set(env->p, env->vtl, vtl, name, v->low, v->high);
+	ret = vtl_register_set(env->p, part_vp_of(env->exit->vp), env->vtl, vtl, name, v->low, v->high);
 	if (ret != -ENOENT)
 		return ret;
 	if (name == HV_REG_PENDING_EVENT0)
@@ -333,7 +334,7 @@ static int set_register(struct hc_env *env, uint8_t vtl, struct regfile *rfp, ui
 		return vmm_vcpu_set_msrs(rf.vcpu, &msr, &v->low, 1) ? -ERANGE : 0;
 	if (!synthetic_of(name, &msr)) {
 		uint64_t value = v->low;
-		ret = hv_synthetic_msr(env->p, vtl, msr, true, &value, env->reply);
+		ret = hv_synthetic_msr(env->p, part_vp_of(env->exit->vp), vtl, msr, true, &value, env->reply);
 		return ret == -EPERM ? -EINVAL : ret;
 	}
 	next = *rf.sregs;

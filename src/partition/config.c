@@ -2,6 +2,8 @@
 /* The INI configuration parser: every line is checked; an error names the line and the problem. */
 #include "partition/config.h"
 
+#include "hvrun/abi.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -76,11 +78,13 @@ static int partition_key(struct part_config_set *set, unsigned idx, const char *
 		snprintf(set->images[idx], PART_CONFIG_STR, "%s", val);
 		c->image_path = set->images[idx];
 	} else if (!strcmp(key, "memory")) {
-		if (part_parse_size(val, &c->mem_size))
-			return fail(why, wl, line, "invalid memory size '%s'", val);
+		if (part_parse_size(val, &c->mem_size) || c->mem_size < HVRUN_MEM_MIN ||
+		    c->mem_size > HVRUN_MEM_MAX || (c->mem_size & 0xfff))
+			return fail(why, wl, line, "invalid memory size '%s' (2M..3G, 4K multiple)", val);
 	} else if (!strcmp(key, "vtl1-memory")) {
-		if (part_parse_size(val, &c->vtl1_mem_size))
-			return fail(why, wl, line, "invalid VTL1 memory size '%s'", val);
+		if (part_parse_size(val, &c->vtl1_mem_size) || c->vtl1_mem_size < (1ull << 20) ||
+		    c->vtl1_mem_size > HVRUN_VTL1_MEM_MAX || (c->vtl1_mem_size & 0xfff))
+			return fail(why, wl, line, "invalid VTL1 memory size '%s' (1M..256M)", val);
 	} else if (!strcmp(key, "smp")) {
 		if (parse_uint(val, 16, &n) || n == 0)
 			return fail(why, wl, line, "invalid smp '%s' (1..16)", val);

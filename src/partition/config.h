@@ -25,6 +25,14 @@ struct part_connection {
 	uint16_t flag_base;     /* SignalEvent: FlagNumber is relative to this event flag */
 };
 
+/* The partitions of a run and the connections between them, shared read-only by all of them. */
+struct part_fabric {
+	struct partition **parts;
+	unsigned nparts;
+	const struct part_connection *conn;
+	unsigned nconn;
+};
+
 struct part_config_set {
 	struct part_config part[PART_CONFIG_MAX];
 	unsigned count;

@@ -1,43 +1,62 @@
 /* SPDX-License-Identifier: MIT */
-/* HLT: with interrupts disabled nothing can wake the VP, so the partition stops with status 0. */
+/*
+ * HLT and interrupt windows. HLT with interrupts disabled can never wake: the partition stops
+ * with status 0. HLT with interrupts enabled waits (the VP's thread sleeps) until an interrupt
+ * is deliverable or the partition stops. An open interrupt window needs no work: the VP loop
+ * injects before the next entry.
+ */
 #include "partition/partition.h"
 #include "partition/services.h"
 #include "vmm/exitcode.h"
 #include "vmm/msg.h"
 
 #define X86_RFLAGS_IF (1ull << 9)
+#define HALT_POLL_MS 10u
 
 static int halt_handle(void *opaque, const struct vmm_exit *exit, struct vmm_reply *reply)
 {
+	struct part_vp *pvp = part_vp_of(exit->vp);
+
 	(void)opaque;
-	if (vmm_msg_intercept(exit->msg)->rflags & X86_RFLAGS_IF) {
-		/* No interrupt source exists yet: the VP continues after the hlt (a spurious wake-up). */
-		reply->action = VMM_ACT_RESUME;
-		reply->reason = "hlt with IF=1: resumed";
+	if (!(vmm_msg_intercept(exit->msg)->rflags & X86_RFLAGS_IF)) {
+		reply->action = VMM_ACT_STOP;
+		reply->status = HVRUN_EXIT_OK;
+		reply->reason = "hlt with interrupts disabled";
 		return 0;
 	}
-	reply->action = VMM_ACT_STOP;
-	reply->status = HVRUN_EXIT_OK;
-	reply->reason = "hlt with interrupts disabled";
+	reply->action = VMM_ACT_RESUME;
+	if (vmm_vic_wait(&pvp->vic, &pvp->vp.stop_requested, HALT_POLL_MS))
+		reply->reason = "hlt: woken by an interrupt";
+	else
+		reply->reason = "hlt: woken by a stop";
 	return 0;
 }
 
-static const struct vmm_service halt_service = {
-	.name = "halt",
-	.msg_type = HVMSG_X64_HALT,
-	.handle = halt_handle,
+static int window_handle(void *opaque, const struct vmm_exit *exit, struct vmm_reply *reply)
+{
+	(void)opaque;
+	(void)exit;
+	reply->action = VMM_ACT_RESUME;
+	reply->reason = "interrupt window open";
+	return 0;
+}
+
+static const struct vmm_service halt_services[] = {
+	{ .name = "halt", .msg_type = HVMSG_X64_HALT, .handle = halt_handle },
+	{ .name = "halt", .msg_type = HVMSG_X64_INTERRUPTION_DELIVERABLE, .handle = window_handle },
 };
+#define N_HALT (sizeof(halt_services) / sizeof(halt_services[0]))
 
 static int halt_create(struct partition *p, void **state)
 {
 	*state = NULL;
-	return part_register_services(p, &halt_service, 1, p);
+	return part_register_services(p, halt_services, N_HALT, p);
 }
 
 static void halt_destroy(struct partition *p, void *state)
 {
 	(void)state;
-	part_unregister_services(p, &halt_service, 1, p);
+	part_unregister_services(p, halt_services, N_HALT, p);
 }
 
 const struct part_module part_halt_module = {

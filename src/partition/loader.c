@@ -184,7 +184,7 @@ int part_loader_start(struct partition *p)
 	lb->tsc_hz = p->tsc_hz;
 	if (p->tsc_hz)
 		lb->flags |= HVRUN_LB_FLAG_TSC_VALID;
-	lb->vp_index = p->vp.index;
+	lb->vp_index = p->vps[0].vp.index;
 
 	/* The same calls a VTL0 kernel would make: HvCallEnablePartitionVtl, HvCallEnableVpVtl. */
 	ret = vtl_enable_partition(p, 0, HV_PARTITION_ID_SELF, 1, 0);
@@ -212,18 +212,18 @@ int part_loader_start(struct partition *p)
 	ctx.cr3 = s.cr3;
 	ctx.cr4 = s.cr4;
 	ctx.msr_cr_pat = 0x0007040600070406ull;   /* the architectural reset PAT */
-	ret = vtl_enable_vp(p, 0, p->vp.index, HV_PARTITION_ID_SELF, p->vp.index, 1, &ctx);
+	ret = vtl_enable_vp(p, 0, 0, HV_PARTITION_ID_SELF, 0, 1, &ctx);
 	if (ret) {
-		pr_err("loader: enabling VTL1 on VP %u failed: %d", p->vp.index, ret);
+		pr_err("loader: enabling VTL1 on VP 0 failed: %d", ret);
 		return ret;
 	}
 	/* hvrun's secure-kernel boot contract: RDI = loader block (docs/boot.md). */
-	c = &p->vp.vcpu[1];
+	c = &p->vps[0].vp.vcpu[1];
 	c->run->s.regs.regs.rdi = HVRUN_SK_LOADER_BLOCK;
 	ret = vmm_vcpu_set_regs(c, &c->run->s.regs.regs);
 	if (ret)
 		return ret;
-	p->vp.active_vtl = 1;
+	p->vps[0].vp.active_vtl = 1;
 	pr_notice("loader: VTL1 enabled; secure kernel %s at %#llx, loader block %#llx: VP0 starts in VTL1",
 		p->cfg.secure_kernel, (unsigned long long)p->sk_image.entry,
 		(unsigned long long)HVRUN_SK_LOADER_BLOCK);

@@ -3,9 +3,11 @@
 #include "partition/partition.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <uuid/uuid.h>
@@ -16,6 +18,7 @@
 #include "partition/boot.h"
 #include "partition/loader.h"
 #include "partition/services.h"
+#include "vmm/exitcode.h"
 #include "vmm/log.h"
 
 /* The synthetic MSR range hvrun traps to userspace (0x40000000..0x400001FF). */
@@ -46,7 +49,7 @@ static int setup_clock(struct partition *p)
 	uint64_t guest_tsc;
 	int ret;
 
-	ret = vmm_vcpu_get_msrs(&p->vp.vcpu[0], &tsc_msr, &guest_tsc, 1);
+	ret = vmm_vcpu_get_msrs(&p->vps[0].vp.vcpu[0], &tsc_msr, &guest_tsc, 1);
 	if (ret) {
 		pr_err("cannot read the guest TSC: %d", ret);
 		return ret;
@@ -62,7 +65,7 @@ static int setup_clock(struct partition *p)
 	return 0;
 }
 
-uint64_t part_ref_time(struct partition *p)
+uint64_t part_ref_time(struct partition *p, struct part_vp *pvp)
 {
 	uint32_t tsc_msr = 0x10;    /* IA32_TIME_STAMP_COUNTER */
 	uint64_t guest_tsc;
@@ -73,7 +76,7 @@ uint64_t part_ref_time(struct partition *p)
 	 * The guest's own TSC, exactly what the reference TSC page scales: MSR and page then agree
 	 * even where the host TSC drifts between CPUs (nested hosts). Costs one ioctl per read.
 	 */
-	if (!vmm_vcpu_get_msrs(&p->vp.vcpu[p->vp.active_vtl], &tsc_msr, &guest_tsc, 1))
+	if (pvp && !vmm_vcpu_get_msrs(&pvp->vp.vcpu[pvp->vp.active_vtl], &tsc_msr, &guest_tsc, 1))
 		return hv_refclock_time(&p->hv.clock, guest_tsc);
 	return hv_refclock_time(&p->hv.clock, host_tsc() + (uint64_t)p->hv.tsc_host_to_guest);
 }
@@ -86,10 +89,24 @@ bool part_vtl_enabled(const struct partition *p, uint8_t vtl)
 int part_vp_index_from_apic_id(const struct partition *p, uint32_t apic_id, uint32_t *index)
 {
 	/* KVM gives vCPU n the local APIC ID n, and VP n is vCPU n. */
-	if (apic_id != p->vp.index)
+	if (apic_id >= p->nvps)
 		return -EINVAL;
-	*index = p->vp.index;
+	*index = apic_id;
 	return 0;
+}
+
+struct part_vp *part_vp_get(struct partition *p, uint32_t index, struct part_vp *self)
+{
+	if (index == HV_VP_INDEX_SELF)
+		return self;
+	return index < p->nvps ? &p->vps[index] : NULL;
+}
+
+/* Async-signal-safe (signal handlers stop partitions through it): no locks. */
+void part_vp_kick(struct part_vp *pvp)
+{
+	if (__atomic_load_n(&pvp->running, __ATOMIC_ACQUIRE) && !pthread_equal(pvp->thread, pthread_self()))
+		pthread_kill(pvp->thread, SIGUSR1);
 }
 
 struct part_view *part_view_of(struct partition *p, uint8_t vtl)
@@ -103,7 +120,7 @@ static int set_cpuid(struct partition *p, struct vmm_vcpu *vcpu)
 	struct hv_cpuid_config cpuid_cfg = {
 		.vendor_id = p->cfg.hv_vendor_id,
 		.features = &p->hv.features,
-		.max_vps = 1,         /* VPs this partition has */
+		.max_vps = p->nvps,   /* VPs this partition has */
 		.max_lps = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN),
 	};
 	struct kvm_cpuid2 *cpuid = NULL, *base = NULL;
@@ -131,7 +148,7 @@ static int set_cpuid(struct partition *p, struct vmm_vcpu *vcpu)
 
 static int gpa_is_protected(void *opaque, uint64_t gpa);
 
-int part_vp_vtl_create(struct partition *p, uint8_t vtl, const struct kvm_regs *regs,
+int part_vp_vtl_create(struct partition *p, struct part_vp *pvp, uint8_t vtl, const struct kvm_regs *regs,
 		       const struct kvm_sregs *sregs, uint64_t pat)
 {
 	struct vmm_vcpu *vcpu;
@@ -141,10 +158,10 @@ int part_vp_vtl_create(struct partition *p, uint8_t vtl, const struct kvm_regs *
 
 	if (!part_vtl_enabled(p, vtl))
 		return -EINVAL;
-	vcpu = &p->vp.vcpu[vtl];
+	vcpu = &pvp->vp.vcpu[vtl];
 	if (vcpu->fd >= 0)
 		return -EALREADY;
-	ret = vmm_vcpu_create(&p->vtl[vtl].vm, p->vp.index, vcpu);
+	ret = vmm_vcpu_create(&p->vtl[vtl].vm, pvp->vp.index, vcpu);
 	if (ret)
 		goto fail;
 	ret = set_cpuid(p, vcpu);
@@ -171,9 +188,9 @@ int part_vp_vtl_create(struct partition *p, uint8_t vtl, const struct kvm_regs *
 	/* Keep the run area's sync copy right until the first exit refreshes it. */
 	vcpu->run->s.regs.regs = *regs;
 	vcpu->run->s.regs.sregs = s;
-	p->vp.dctx[vtl].sender = p->id;
-	p->vp.dctx[vtl].gpa_is_protected = gpa_is_protected;
-	p->vp.dctx[vtl].opaque = &p->vtl[vtl].view;
+	pvp->vp.dctx[vtl].sender = p->id;
+	pvp->vp.dctx[vtl].gpa_is_protected = gpa_is_protected;
+	pvp->vp.dctx[vtl].opaque = &p->vtl[vtl].view;
 	return 0;
 fail:
 	vmm_vcpu_destroy(vcpu);
@@ -191,7 +208,7 @@ static int setup_boot_vp(struct partition *p)
 		.vp_index = 0,
 		.cmdline = p->cfg.cmdline,
 	};
-	struct vmm_vcpu *vcpu = &p->vp.vcpu[0];
+	struct vmm_vcpu *vcpu = &p->vps[0].vp.vcpu[0];
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 	int ret;
@@ -223,10 +240,61 @@ static int setup_boot_vp(struct partition *p)
 		pr_err("cannot set the initial VP state: %d", ret);
 		return ret;
 	}
-	p->vp.dctx[0].sender = p->id;
-	p->vp.dctx[0].gpa_is_protected = gpa_is_protected;
-	p->vp.dctx[0].opaque = &p->vtl[0].view;
+	/* Keep the run area's sync copy right until the first exit refreshes it. */
+	vcpu->run->s.regs.regs = regs;
+	vcpu->run->s.regs.sregs = sregs;
+	for (unsigned i = 0; i < p->nvps; i++) {
+		struct vp *vp = &p->vps[i].vp;
+		vp->dctx[0].sender = p->id;
+		vp->dctx[0].gpa_is_protected = gpa_is_protected;
+		vp->dctx[0].opaque = &p->vtl[0].view;
+		vp->vic = &p->vps[i].vic;
+		if (i == 0)
+			continue;
+		/* Every vCPU exists before VP0 runs; the others get their state when started. */
+		ret = vmm_vcpu_create(&p->vtl[0].vm, i, &vp->vcpu[0]);
+		if (!ret)
+			ret = set_cpuid(p, &vp->vcpu[0]);
+		if (ret)
+			return ret;
+	}
 	return 0;
+}
+
+int part_vp_start(struct partition *p, uint32_t index, const struct kvm_regs *regs,
+		  const struct kvm_sregs *sregs)
+{
+	struct part_vp *pvp = index < p->nvps ? &p->vps[index] : NULL;
+	struct vmm_vcpu *c;
+	struct kvm_sregs s;
+	int ret = 0;
+
+	if (!pvp)
+		return -ECHILD;
+	pthread_mutex_lock(&pvp->start_lock);
+	if (pvp->start_requested || index == 0) {
+		ret = -EBUSY;
+		goto out;
+	}
+	c = &pvp->vp.vcpu[0];
+	ret = vmm_vcpu_get_sregs(c, &s);
+	if (ret)
+		goto out;
+	s.cs = sregs->cs; s.ds = sregs->ds; s.es = sregs->es; s.fs = sregs->fs; s.gs = sregs->gs;
+	s.ss = sregs->ss; s.tr = sregs->tr; s.ldt = sregs->ldt;
+	s.gdt = sregs->gdt; s.idt = sregs->idt;
+	s.cr0 = sregs->cr0; s.cr3 = sregs->cr3; s.cr4 = sregs->cr4; s.efer = sregs->efer;
+	if (vmm_vcpu_set_sregs(c, &s) || vmm_vcpu_set_regs(c, regs)) {
+		ret = -ERANGE;
+		goto out;
+	}
+	c->run->s.regs.regs = *regs;
+	c->run->s.regs.sregs = s;
+	pvp->start_requested = true;
+	pthread_cond_broadcast(&pvp->start_cond);
+out:
+	pthread_mutex_unlock(&pvp->start_lock);
+	return ret;
 }
 
 static unsigned max_slots(const struct partition *p)
@@ -272,7 +340,8 @@ fail_vm:
 
 static void vtls_destroy(struct partition *p)
 {
-	vp_fini(&p->vp);
+	for (unsigned i = 0; i < p->nvps; i++)
+		vp_fini(&p->vps[i].vp);
 	for (unsigned v = HV_MAX_VTL; v-- > 0;) {
 		if (!p->vtl[v].enabled)
 			continue;
@@ -280,6 +349,39 @@ static void vtls_destroy(struct partition *p)
 		vmm_vm_destroy(&p->vtl[v].vm);
 		p->vtl[v].enabled = false;
 	}
+}
+
+static void vps_destroy(struct partition *p)
+{
+	for (unsigned i = 0; i < p->nvps; i++) {
+		struct part_vp *pvp = &p->vps[i];
+		vmm_vic_fini(&pvp->vic);
+		pthread_cond_destroy(&pvp->start_cond);
+		pthread_mutex_destroy(&pvp->start_lock);
+		pthread_mutex_destroy(&pvp->synic_lock);
+	}
+	free(p->vps);
+	p->vps = NULL;
+	p->nvps = 0;
+}
+
+static int vps_create(struct partition *p, unsigned n)
+{
+	p->vps = calloc(n, sizeof(*p->vps));
+	if (!p->vps)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		struct part_vp *pvp = &p->vps[i];
+		vp_init(&pvp->vp, i, p->router, p);
+		if (vmm_vic_init(&pvp->vic) || pthread_mutex_init(&pvp->synic_lock, NULL) ||
+		    pthread_mutex_init(&pvp->start_lock, NULL) || pthread_cond_init(&pvp->start_cond, NULL)) {
+			p->nvps = i;
+			vps_destroy(p);
+			return -ENOMEM;
+		}
+		p->nvps = i + 1;
+	}
+	return 0;
 }
 
 int part_create(const struct part_config *cfg, struct partition **out, bool *usage)
@@ -359,10 +461,14 @@ int part_create(const struct part_config *cfg, struct partition **out, bool *usa
 	ret = vmm_router_create(&p->router);
 	if (ret)
 		goto fail_vtl1;
-	vp_init(&p->vp, 0, p->router, p);
+	ret = vps_create(p, cfg->vp_count ? cfg->vp_count : 1);
+	if (ret)
+		goto fail_router;
 	*out = p;
 	return 0;
 
+fail_router:
+	vmm_router_destroy(p->router);
 fail_vtl1:
 	part_mem_free(&p->vtl1_mem);
 fail_mem:
@@ -413,17 +519,87 @@ void part_announce(const struct partition *p, bool loud)
 		(unsigned long long)(p->mem.size >> 20), p->cfg.secure_kernel ? ", with the secure kernel" : "");
 }
 
+/* The first VP to stop decides the partition's status; the others are stopped after it. */
+static void vp_stopped(struct partition *p, int status)
+{
+	bool expected = false;
+
+	if (__atomic_compare_exchange_n(&p->stopping, &expected, true, false, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE)) {
+		p->stop_status = status;
+		part_request_stop(p, status);
+	}
+}
+
+static int run_vp(struct part_vp *pvp)
+{
+	struct partition *p = pvp->vp.owner;
+	int status, ret;
+
+	pvp->thread = pthread_self();
+	__atomic_store_n(&pvp->running, true, __ATOMIC_RELEASE);
+	ret = vp_run(&pvp->vp, &status);
+	__atomic_store_n(&pvp->running, false, __ATOMIC_RELEASE);
+	vp_stopped(p, ret ? HVRUN_EXIT_HOST_ERROR : status);
+	return ret;
+}
+
+/* A secondary VP: waits for HvCallStartVirtualProcessor (or the partition's end), then runs. */
+static void *secondary_thread(void *arg)
+{
+	struct part_vp *pvp = arg;
+	bool start;
+
+	pthread_mutex_lock(&pvp->start_lock);
+	while (!pvp->start_requested && !pvp->vp.stop_requested) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 20000000L;       /* polled: a stop may come from a signal handler */
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&pvp->start_cond, &pvp->start_lock, &ts);
+	}
+	start = pvp->start_requested && !pvp->vp.stop_requested;
+	pthread_mutex_unlock(&pvp->start_lock);
+	if (start)
+		run_vp(pvp);
+	return NULL;
+}
+
 int part_run(struct partition *p, int *status)
 {
-	int ret = vp_run(&p->vp, status);
+	pthread_t *threads = NULL;
+	unsigned started = 0;
+	int ret;
 
+	if (p->nvps > 1) {
+		threads = calloc(p->nvps, sizeof(*threads));
+		if (!threads)
+			return -ENOMEM;
+		for (unsigned i = 1; i < p->nvps; i++) {
+			if (pthread_create(&threads[i], NULL, secondary_thread, &p->vps[i]))
+				break;
+			started = i;
+		}
+	}
+	ret = run_vp(&p->vps[0]);
+	part_request_stop(p, p->stop_status);
+	for (unsigned i = 1; i <= started; i++)
+		pthread_join(threads[i], NULL);
+	free(threads);
+	*status = p->stop_status;
 	dev_console_flush(&p->console);
 	return ret;
 }
 
+/* Async-signal-safe: flags, immediate_exit and thread kicks only. */
 void part_request_stop(struct partition *p, int status)
 {
-	vp_request_stop(&p->vp, status);
+	for (unsigned i = 0; i < p->nvps; i++) {
+		if (!p->vps[i].vp.stop_requested)
+			vp_request_stop(&p->vps[i].vp, status);
+		part_vp_kick(&p->vps[i]);
+	}
 }
 
 void part_destroy(struct partition *p)
@@ -432,6 +608,7 @@ void part_destroy(struct partition *p)
 		return;
 	part_services_destroy(p);
 	vtls_destroy(p);
+	vps_destroy(p);
 	vmm_router_destroy(p->router);
 	part_mem_free(&p->vtl1_mem);
 	part_mem_free(&p->mem);

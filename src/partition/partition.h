@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <pthread.h>
+#include <stddef.h>
+
 #include "dev/console.h"
 #include "hv/hv.h"
 #include "hv/refclock.h"
@@ -17,6 +20,7 @@
 #include "partition/view.h"
 #include "vmm/kvm.h"
 #include "vmm/router.h"
+#include "vmm/vic.h"
 #include "vmm/vp.h"
 
 #define PART_MAX_MODULES 32
@@ -31,8 +35,11 @@ struct part_config {
 	const char *console_prefix;
 	const char *hv_vendor_id;  /* NULL: "Microsoft Hv" */
 	uint64_t vtl1_mem_size;    /* VTL1 private memory; 0: HVRUN_VTL1_MEM_DEFAULT */
+	struct part_fabric *fabric;  /* SynIC connections to other partitions (NULL: none) */
 	const char *secure_kernel; /* VTL1 image the loader starts first; NULL: VTL0 alone */
 };
+
+struct part_fabric;
 
 /* One VTL of the partition: its own KVM VM and its view of memory. */
 struct part_vtl {
@@ -65,15 +72,34 @@ struct part_hv {
 	bool clock_valid;
 	int64_t tsc_host_to_guest;    /* guest TSC = host TSC + this */
 	struct hv_partition_vtl vtl[HV_MAX_VTL];
-	struct hv_vp_vtl vp[HV_MAX_VTL];             /* VP 0 */
 	struct part_overlay_page hcpage[HV_MAX_VTL];
 	struct part_overlay_page tscpage[HV_MAX_VTL];
+	struct hc_table calls;
+	pthread_mutex_t lock;         /* partition-wide synthetic registers (MSR service) */
+};
+
+/* One VP of the partition: its vCPUs (struct vp) and its per-VP Hyper-V state. */
+struct part_vp {
+	struct vp vp;
+	struct hv_vp_vtl hv[HV_MAX_VTL];             /* private per VP per VTL */
 	struct part_overlay_page simp[HV_MAX_VTL];
 	struct part_overlay_page siefp[HV_MAX_VTL];
-	struct hv_msg_queue sint_queue[HV_MAX_VTL][HV_SINT_COUNT];   /* VP 0 */
-	uint64_t spin_waits;                         /* HvCallNotifyLongSpinWait count, VP 0 */
-	struct hc_table calls;
+	struct hv_msg_queue sint_queue[HV_MAX_VTL][HV_SINT_COUNT];
+	pthread_mutex_t synic_lock;   /* SIM/SIEF pages and queues: other VPs and partitions post here */
+	struct vmm_vic vic;           /* VTL0's interrupts (SINTs, IPIs) */
+	uint64_t spin_waits;          /* HvCallNotifyLongSpinWait count */
+	/* A secondary VP waits for HvCallStartVirtualProcessor. */
+	pthread_mutex_t start_lock;
+	pthread_cond_t start_cond;
+	bool start_requested;
+	bool running;                 /* its thread is in vp_run */
+	pthread_t thread;
 };
+
+static inline struct part_vp *part_vp_of(struct vp *vp)
+{
+	return (struct part_vp *)((char *)vp - offsetof(struct part_vp, vp));
+}
 
 struct partition {
 	uint64_t id;
@@ -88,7 +114,11 @@ struct partition {
 	struct part_image sk_image;   /* the secure kernel, when cfg.secure_kernel is set */
 	struct vmm_router *router;
 	struct dev_console console;
-	struct vp vp;                 /* VP 0 */
+	struct part_vp *vps;          /* VP 0 boots; the others wait for HvCallStartVirtualProcessor */
+	unsigned nvps;
+	pthread_mutex_t stop_lock;
+	bool stopping;                /* one VP stopped the partition: the others follow */
+	int stop_status;
 	uint64_t tsc_hz;
 	unsigned gpa_bits;            /* guest MAXPHYADDR (CPUID 0x80000008) */
 	struct part_hv hv;
@@ -112,19 +142,29 @@ void part_destroy(struct partition *p);
 
 /* The memory view of an enabled VTL (NULL otherwise), and the reference time now (100 ns). */
 struct part_view *part_view_of(struct partition *p, uint8_t vtl);
-uint64_t part_ref_time(struct partition *p);
+uint64_t part_ref_time(struct partition *p, struct part_vp *pvp);
 /* Is `vtl` enabled in the partition? (VTL0 always is.) */
 bool part_vtl_enabled(const struct partition *p, uint8_t vtl);
 /* The VP whose local APIC has `apic_id` (-EINVAL if none). */
 int part_vp_index_from_apic_id(const struct partition *p, uint32_t apic_id, uint32_t *index);
+/* VP `index` (HV_VP_INDEX_SELF means `self`), or NULL. */
+struct part_vp *part_vp_get(struct partition *p, uint32_t index, struct part_vp *self);
+/* Wake VP `pvp` out of KVM_RUN or a halt so it sees new work (an interrupt, a stop). */
+void part_vp_kick(struct part_vp *pvp);
+/*
+ * HvCallStartVirtualProcessor: VP `index` (not yet started) begins at `regs`/`sregs` in VTL0.
+ * -ECHILD no such VP, -EBUSY already started.
+ */
+int part_vp_start(struct partition *p, uint32_t index, const struct kvm_regs *regs,
+		  const struct kvm_sregs *sregs);
 
 /*
  * Create VTL `vtl`'s KVM VM: all of RAM without protections, VTL1's private memory, and the
  * synthetic MSR trap. The VTL is enabled afterwards. -EALREADY if it already is.
  */
 int part_vtl_create(struct partition *p, uint8_t vtl);
-/* Create VP `vp`'s vCPU in VTL `vtl`'s VM with the given initial state. */
-int part_vp_vtl_create(struct partition *p, uint8_t vtl, const struct kvm_regs *regs,
+/* Create VP `pvp`'s vCPU in VTL `vtl`'s VM with the given initial state. */
+int part_vp_vtl_create(struct partition *p, struct part_vp *pvp, uint8_t vtl, const struct kvm_regs *regs,
 		       const struct kvm_sregs *sregs, uint64_t pat);
 
 #endif /* PART_PARTITION_H */

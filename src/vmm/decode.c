@@ -201,6 +201,12 @@ int vmm_decode_exit(const struct kvm_run *run, size_t run_size, const struct vmm
 		init_msg(msg, HVMSG_X64_HALT, sizeof(struct hv_x64_plain_intercept), ctx, run,
 			 HV_INTERCEPT_ACCESS_EXECUTE);
 		return 0;
+	case KVM_EXIT_IRQ_WINDOW_OPEN: {
+		/* HV_X64_INTERRUPTION_DELIVERABLE_MESSAGE: deliverable type 0 = interrupt */
+		init_msg(msg, HVMSG_X64_INTERRUPTION_DELIVERABLE, sizeof(struct hv_x64_plain_intercept) + 8,
+			 ctx, run, HV_INTERCEPT_ACCESS_EXECUTE);
+		return 0;
+	}
 	case KVM_EXIT_SHUTDOWN:
 		init_msg(msg, HVMSG_UNRECOVERABLE_EXCEPTION, plain, ctx, run, HV_INTERCEPT_ACCESS_EXECUTE);
 		exit_ext(msg, KVM_EXIT_SHUTDOWN, 0, NULL, 0);

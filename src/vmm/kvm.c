@@ -364,6 +364,14 @@ int vmm_vcpu_set_debugregs(struct vmm_vcpu *vcpu, const struct kvm_debugregs *dr
 	return ret < 0 ? ret : 0;
 }
 
+int vmm_vcpu_interrupt(struct vmm_vcpu *vcpu, uint8_t vector)
+{
+	struct kvm_interrupt irq = { .irq = vector };
+	int ret = xioctl(vcpu->fd, KVM_INTERRUPT, &irq);
+
+	return ret < 0 ? ret : 0;
+}
+
 int vmm_vcpu_tsc_khz(struct vmm_vcpu *vcpu)
 {
 	return xioctl(vcpu->fd, KVM_GET_TSC_KHZ, NULL);

@@ -23,6 +23,7 @@ const char *vmm_msg_type_name(uint32_t type)
 	case HVMSG_X64_APIC_EOI: return "X64ApicEoi";
 	case HVMSG_X64_REGISTER_INTERCEPT: return "X64RegisterIntercept";
 	case HVMSG_X64_HALT: return "X64Halt";
+	case HVMSG_X64_INTERRUPTION_DELIVERABLE: return "X64InterruptionDeliverable";
 	default: return "Unknown";
 	}
 }

@@ -112,6 +112,17 @@ static int do_switch(struct vp *vp)
 	if (from == to)
 		return 0;
 	/*
+	 * A VTL stopped in an MMIO read (a GpaIntercept) gets the read's value from KVM's emulator,
+	 * which loses it when the registers are set between the exit and its completion (the
+	 * emulator's register cache is dropped, its destination register with it). Complete the
+	 * read first, so the write it makes is a deferred one and survives the copy below.
+	 */
+	if (vp->pending[to] && dst->exit_reason == KVM_EXIT_MMIO && !dst->mmio.is_write) {
+		int ret = vp_complete_pending(vp, to);
+		if (ret < 0)
+			return ret;
+	}
+	/*
 	 * VTL0 entered for the first time (after the secure kernel's start-up) begins with hvrun's
 	 * boot contract registers, not with whatever VTL1 left in the shared ones.
 	 */
@@ -122,6 +133,9 @@ static int do_switch(struct vp *vp)
 		dst->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
 	}
 	if (dst->s.regs.sregs.cr2 != src->s.regs.sregs.cr2) {
+		/* A vCPU that never ran has no sync copy yet: fetch its sregs before writing them back. */
+		if (!vp->started[to] && vmm_vcpu_get_sregs(&vp->vcpu[to], &dst->s.regs.sregs))
+			return -EIO;
 		dst->s.regs.sregs.cr2 = src->s.regs.sregs.cr2;
 		dst->kvm_dirty_regs |= KVM_SYNC_X86_SREGS;
 	}
@@ -272,6 +286,35 @@ static int handle_exit(struct vp *vp, int *status)
 	return 0;
 }
 
+/*
+ * Before entering VTL0: inject the highest deliverable interrupt if the guest can take it now,
+ * else ask KVM for an exit when it can (KVM_EXIT_IRQ_WINDOW_OPEN, routed as
+ * X64InterruptionDeliverable).
+ */
+static int inject_interrupts(struct vp *vp)
+{
+	struct vmm_vcpu *c = &vp->vcpu[0];
+	int vector;
+
+	if (!vp->vic || vp->active_vtl != 0)
+		return 0;
+	vector = vmm_vic_deliverable(vp->vic);
+	if (vector < 0) {
+		c->run->request_interrupt_window = 0;
+		return 0;
+	}
+	if (c->run->ready_for_interrupt_injection && c->run->if_flag) {
+		int ret = vmm_vcpu_interrupt(c, (uint8_t)vector);
+		if (ret)
+			return ret;
+		vmm_vic_ack(vp->vic, (uint8_t)vector);
+		c->run->request_interrupt_window = 0;
+		return 0;
+	}
+	c->run->request_interrupt_window = 1;
+	return 0;
+}
+
 int vp_run(struct vp *vp, int *status)
 {
 	*status = HVRUN_EXIT_HOST_ERROR;
@@ -281,6 +324,11 @@ int vp_run(struct vp *vp, int *status)
 		if (vp->stop_requested) {
 			*status = vp->stop_status;
 			return 0;
+		}
+		ret = inject_interrupts(vp);
+		if (ret) {
+			pr_err("VP %u: KVM_INTERRUPT failed: %s", vp->index, strerror(-ret));
+			return ret;
 		}
 		vp->started[vp->active_vtl] = true;
 		ret = vmm_vcpu_run(&vp->vcpu[vp->active_vtl]);

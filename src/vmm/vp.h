@@ -11,6 +11,7 @@
 #include "vmm/decode.h"
 #include "vmm/kvm.h"
 #include "vmm/router.h"
+#include "vmm/vic.h"
 
 #define VP_MAX_VTL 2
 
@@ -35,6 +36,7 @@ struct vp {
 	struct kvm_regs deferred_before[VP_MAX_VTL];
 	struct kvm_regs deferred_after[VP_MAX_VTL];
 	struct vmm_router *router;
+	struct vmm_vic *vic;             /* VTL0 interrupts to inject (NULL: none) */
 	void *owner;                     /* the partition; services reach it through their opaque */
 	volatile sig_atomic_t stop_requested;
 	volatile sig_atomic_t stop_status;

@@ -55,7 +55,8 @@ int vtl_enable_partition(struct partition *p, uint8_t caller_vtl, uint64_t parti
 	if (ret)
 		return ret == -EALREADY ? ret : -ENOMEM;
 	hv_partition_vtl_reset(&p->hv.vtl[target_vtl]);
-	hv_vp_vtl_reset(&p->hv.vp[target_vtl]);
+	for (unsigned i = 0; i < p->nvps; i++)
+		hv_vp_vtl_reset(&p->vps[i].hv[target_vtl]);
 	p->vsm.config[target_vtl] = 0;
 	pr_info("partition %llu: VTL%u enabled", (unsigned long long)p->id, target_vtl);
 	return 0;
@@ -83,14 +84,16 @@ int vtl_enable_vp(struct partition *p, uint8_t caller_vtl, uint32_t caller_vp, u
 {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
+	struct part_vp *pvp;
 	int ret;
 
 	if (check_partition(p, partition_id))
 		return -ESRCH;
 	if (vp_index == HV_VP_INDEX_SELF)
 		vp_index = caller_vp;
-	if (vp_index != p->vp.index)
+	if (vp_index >= p->nvps)
 		return -ECHILD;
+	pvp = &p->vps[vp_index];
 	if (target_vtl != 1)
 		return -EINVAL;
 	if (!part_vtl_enabled(p, target_vtl))
@@ -98,31 +101,11 @@ int vtl_enable_vp(struct partition *p, uint8_t caller_vtl, uint32_t caller_vp, u
 	/* The lower VTL may enable VTL1 only on the VP it runs on, so that VP is at a known point. */
 	if (caller_vtl < target_vtl && vp_index != caller_vp)
 		return -EACCES;
-	if (p->vp.vcpu[target_vtl].fd >= 0)
+	if (pvp->vp.vcpu[target_vtl].fd >= 0)
 		return -EALREADY;
 
-	memset(&regs, 0, sizeof(regs));
-	memset(&sregs, 0, sizeof(sregs));
-	regs.rip = c->rip;
-	regs.rsp = c->rsp;
-	regs.rflags = c->rflags | 0x2;
-	segment_from_hv(&sregs.cs, &c->cs);
-	segment_from_hv(&sregs.ds, &c->ds);
-	segment_from_hv(&sregs.es, &c->es);
-	segment_from_hv(&sregs.fs, &c->fs);
-	segment_from_hv(&sregs.gs, &c->gs);
-	segment_from_hv(&sregs.ss, &c->ss);
-	segment_from_hv(&sregs.tr, &c->tr);
-	segment_from_hv(&sregs.ldt, &c->ldtr);
-	sregs.idt.base = c->idtr.base;
-	sregs.idt.limit = c->idtr.limit;
-	sregs.gdt.base = c->gdtr.base;
-	sregs.gdt.limit = c->gdtr.limit;
-	sregs.efer = c->efer;
-	sregs.cr0 = c->cr0;
-	sregs.cr3 = c->cr3;
-	sregs.cr4 = c->cr4;
-	ret = part_vp_vtl_create(p, target_vtl, &regs, &sregs, c->msr_cr_pat);
+	vtl_context_to_kvm(c, &regs, &sregs);
+	ret = part_vp_vtl_create(p, pvp, target_vtl, &regs, &sregs, c->msr_cr_pat);
 	if (ret == -ERANGE)
 		return -ERANGE;      /* KVM refused the context: INVALID_REGISTER_VALUE */
 	if (ret)
@@ -130,6 +113,31 @@ int vtl_enable_vp(struct partition *p, uint8_t caller_vtl, uint32_t caller_vp, u
 	pr_info("partition %llu: VTL%u enabled on VP %u at RIP %#llx", (unsigned long long)p->id,
 		target_vtl, vp_index, (unsigned long long)c->rip);
 	return 0;
+}
+
+void vtl_context_to_kvm(const struct hv_initial_vp_context *c, struct kvm_regs *regs, struct kvm_sregs *sregs)
+{
+	memset(regs, 0, sizeof(*regs));
+	memset(sregs, 0, sizeof(*sregs));
+	regs->rip = c->rip;
+	regs->rsp = c->rsp;
+	regs->rflags = c->rflags | 0x2;
+	segment_from_hv(&sregs->cs, &c->cs);
+	segment_from_hv(&sregs->ds, &c->ds);
+	segment_from_hv(&sregs->es, &c->es);
+	segment_from_hv(&sregs->fs, &c->fs);
+	segment_from_hv(&sregs->gs, &c->gs);
+	segment_from_hv(&sregs->ss, &c->ss);
+	segment_from_hv(&sregs->tr, &c->tr);
+	segment_from_hv(&sregs->ldt, &c->ldtr);
+	sregs->idt.base = c->idtr.base;
+	sregs->idt.limit = c->idtr.limit;
+	sregs->gdt.base = c->gdtr.base;
+	sregs->gdt.limit = c->gdtr.limit;
+	sregs->efer = c->efer;
+	sregs->cr0 = c->cr0;
+	sregs->cr3 = c->cr3;
+	sregs->cr4 = c->cr4;
 }
 
 int vtl_modify_protection(struct partition *p, uint8_t caller_vtl, uint64_t partition_id, uint32_t flags,
@@ -173,9 +181,9 @@ int vtl_modify_protection(struct partition *p, uint8_t caller_vtl, uint64_t part
 }
 
 /* The VP assist page of `vtl`, if enabled and writable by that VTL. */
-static uint8_t *assist_page(struct partition *p, uint8_t vtl)
+static uint8_t *assist_page(struct partition *p, struct part_vp *pvp, uint8_t vtl)
 {
-	uint64_t msr = p->hv.vp[vtl].vp_assist;
+	uint64_t msr = pvp->hv[vtl].vp_assist;
 	void *hva;
 
 	if (!(msr & 1) || part_view_access(part_view_of(p, vtl), msr & ~PAGE_MASK_4K, 4096, true, &hva))
@@ -183,22 +191,22 @@ static uint8_t *assist_page(struct partition *p, uint8_t vtl)
 	return hva;
 }
 
-static void set_entry_reason(struct partition *p, uint8_t vtl, uint32_t reason)
+static void set_entry_reason(struct partition *p, struct part_vp *pvp, uint8_t vtl, uint32_t reason)
 {
-	uint8_t *assist = assist_page(p, vtl);
+	uint8_t *assist = assist_page(p, pvp, vtl);
 
 	if (assist)
 		memcpy(assist + HV_VP_ASSIST_ENTRY_REASON, &reason, sizeof(reason));
 }
 
-int vtl_enter(struct partition *p, uint8_t vtl, uint32_t entry_reason)
+int vtl_enter(struct partition *p, struct part_vp *pvp, uint8_t vtl, uint32_t entry_reason)
 {
-	if (vtl >= HV_MAX_VTL || p->vp.vcpu[vtl].fd < 0)
+	if (vtl >= HV_MAX_VTL || pvp->vp.vcpu[vtl].fd < 0)
 		return -EINVAL;
-	set_entry_reason(p, vtl, entry_reason);
-	if (p->vp.active_vtl == vtl)
+	set_entry_reason(p, pvp, vtl, entry_reason);
+	if (pvp->vp.active_vtl == vtl)
 		return 0;
-	return vp_switch_vtl(&p->vp, vtl);
+	return vp_switch_vtl(&pvp->vp, vtl);
 }
 
 static void inject_ud(struct vmm_reply *reply, const char *why)
@@ -213,7 +221,8 @@ int vtl_call_or_return(struct partition *p, const struct vmm_exit *exit, uint16_
 		       struct vmm_reply *reply)
 {
 	struct kvm_regs *regs = exit->state->regs;
-	uint8_t vtl = p->vp.active_vtl;
+	struct part_vp *pvp = part_vp_of(exit->vp);
+	uint8_t vtl = pvp->vp.active_vtl;
 	int ret;
 
 	reply->action = VMM_ACT_RESUME;
@@ -226,11 +235,11 @@ int vtl_call_or_return(struct partition *p, const struct vmm_exit *exit, uint16_
 		return 0;
 	}
 	if (code == HVCALL_VTL_CALL) {
-		if ((unsigned)vtl + 1 >= HV_MAX_VTL || p->vp.vcpu[vtl + 1].fd < 0) {
+		if ((unsigned)vtl + 1 >= HV_MAX_VTL || pvp->vp.vcpu[vtl + 1].fd < 0) {
 			inject_ud(reply, "VtlCall with no higher VTL enabled: #UD");
 			return 0;
 		}
-		ret = vtl_enter(p, vtl + 1, HV_VTL_ENTRY_VTL_CALL);
+		ret = vtl_enter(p, pvp, vtl + 1, HV_VTL_ENTRY_VTL_CALL);
 		reply->reason = "VtlCall: entering VTL1";
 		return ret;
 	}
@@ -240,7 +249,7 @@ int vtl_call_or_return(struct partition *p, const struct vmm_exit *exit, uint16_
 	}
 	/* RAX holds the caller's control input: bit 0 = fast return (keep RAX/RCX as they are). */
 	if (!(regs->rax & 1)) {
-		uint8_t *assist = assist_page(p, vtl);
+		uint8_t *assist = assist_page(p, pvp, vtl);
 		if (assist) {
 			memcpy(&regs->rax, assist + HV_VP_ASSIST_RETURN_RAX, 8);
 			memcpy(&regs->rcx, assist + HV_VP_ASSIST_RETURN_RCX, 8);
@@ -248,7 +257,7 @@ int vtl_call_or_return(struct partition *p, const struct vmm_exit *exit, uint16_
 		}
 	}
 	reply->reason = "VtlReturn: back to VTL0";
-	return vp_switch_vtl(&p->vp, (uint8_t)(vtl - 1));
+	return vp_switch_vtl(&pvp->vp, (uint8_t)(vtl - 1));
 }
 
 /*
@@ -259,6 +268,7 @@ int vtl_call_or_return(struct partition *p, const struct vmm_exit *exit, uint16_
 static int gpa_intercept_handle(void *opaque, const struct vmm_exit *exit, struct vmm_reply *reply)
 {
 	struct partition *p = opaque;
+	struct part_vp *pvp = part_vp_of(exit->vp);
 	const struct hv_x64_intercept_header *h = vmm_msg_intercept(exit->msg);
 	uint8_t vtl = (uint8_t)((h->execution_state & HV_EXEC_STATE_VTL_MASK) >> HV_EXEC_STATE_VTL_SHIFT);
 	uint8_t higher = (uint8_t)(vtl + 1);
@@ -266,20 +276,20 @@ static int gpa_intercept_handle(void *opaque, const struct vmm_exit *exit, struc
 
 	reply->action = VMM_ACT_RESUME;
 	reply->data = 0;
-	if (higher >= HV_MAX_VTL || p->vp.vcpu[higher].fd < 0) {
+	if (higher >= HV_MAX_VTL || pvp->vp.vcpu[higher].fd < 0) {
 		p->vsm.intercepts_dropped++;
 		reply->reason = "protection violation, no higher VTL on this VP: access dropped";
 		return 0;
 	}
 	if (p->vsm.config[higher] & HV_VSM_CONFIG_INTERCEPT_PAGE) {
-		uint8_t *assist = assist_page(p, higher);
+		uint8_t *assist = assist_page(p, pvp, higher);
 		if (assist) {
 			memcpy(assist + HV_VP_ASSIST_INTERCEPT_MSG, exit->msg, sizeof(*exit->msg));
 			ret = 1;
 		}
 	}
 	if (ret < 0)
-		ret = hv_synic_post(p, higher, 0, exit->msg);
+		ret = hv_synic_post(p, pvp, higher, 0, exit->msg);
 	if (ret < 0) {
 		p->vsm.intercepts_dropped++;
 		reply->reason = "protection violation: VTL1 has no intercept channel (dropped)";
@@ -287,7 +297,7 @@ static int gpa_intercept_handle(void *opaque, const struct vmm_exit *exit, struc
 	}
 	p->vsm.intercepts_delivered++;
 	reply->reason = "protection violation: intercept delivered to VTL1";
-	return vtl_enter(p, higher, HV_VTL_ENTRY_INTERCEPT);
+	return vtl_enter(p, pvp, higher, HV_VTL_ENTRY_INTERCEPT);
 }
 
 static const struct vmm_service gpa_intercept_service = {
@@ -326,8 +336,8 @@ static uint64_t enabled_vtl_set(const struct partition *p)
 	return set;
 }
 
-int vtl_register_get(struct partition *p, uint8_t caller_vtl, uint8_t target_vtl, uint32_t name,
-		     uint64_t *low, uint64_t *high)
+int vtl_register_get(struct partition *p, struct part_vp *pvp, uint8_t caller_vtl, uint8_t target_vtl,
+		     uint32_t name, uint64_t *low, uint64_t *high)
 {
 	*low = *high = 0;
 	switch (name) {
@@ -337,9 +347,9 @@ int vtl_register_get(struct partition *p, uint8_t caller_vtl, uint8_t target_vtl
 	case HV_REG_VSM_VP_STATUS: {
 		uint64_t vp_set = 0;
 		for (unsigned v = 0; v < HV_MAX_VTL; v++)
-			if (p->vp.vcpu[v].fd >= 0)
+			if (pvp->vp.vcpu[v].fd >= 0)
 				vp_set |= 1ull << v;
-		*low = (p->vp.active_vtl & 0xfu) | vp_set << 16;
+		*low = (pvp->vp.active_vtl & 0xfu) | vp_set << 16;
 		return 0;
 	}
 	case HV_REG_VSM_PARTITION_STATUS:
@@ -386,10 +396,11 @@ static int set_partition_config(struct partition *p, uint8_t vtl, uint64_t value
 	return 0;
 }
 
-int vtl_register_set(struct partition *p, uint8_t caller_vtl, uint8_t target_vtl, uint32_t name,
-		     uint64_t low, uint64_t high)
+int vtl_register_set(struct partition *p, struct part_vp *pvp, uint8_t caller_vtl, uint8_t target_vtl,
+		     uint32_t name, uint64_t low, uint64_t high)
 {
 	(void)high;
+	(void)pvp;
 	switch (name) {
 	case HV_REG_VSM_CODE_PAGE_OFFSETS:
 	case HV_REG_VSM_VP_STATUS:
@@ -468,7 +479,7 @@ static int enable_vp_vtl(struct hc_args *a)
 	if (a->in[13] || a->in[14] || a->in[15])
 		return -EINVAL;
 	memcpy(&ctx, a->in + 16, sizeof(ctx));
-	return vtl_enable_vp(env->p, env->vtl, env->p->vp.index, partition_id, vp_index, a->in[12], &ctx);
+	return vtl_enable_vp(env->p, env->vtl, env->exit->vp->index, partition_id, vp_index, a->in[12], &ctx);
 }
 
 const struct hc_call hc_call_enable_vp_vtl = {

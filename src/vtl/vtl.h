@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <linux/kvm.h>
+
 #include "hv/message.h"
 #include "hypercall/hc.h"
 #include "vmm/router.h"
@@ -77,6 +79,9 @@ _Static_assert(offsetof(struct hv_initial_vp_context, efer) == 0xB8, "context ef
 #define HV_MAP_GPA_UX         0x8u
 #define HV_MAP_GPA_SUPPORTED  0xfu
 
+/* An HV_INITIAL_VP_CONTEXT as KVM register state (also HvCallStartVirtualProcessor's). */
+void vtl_context_to_kvm(const struct hv_initial_vp_context *c, struct kvm_regs *regs, struct kvm_sregs *sregs);
+
 /* HvCallEnablePartitionVtl: the partition gets VTL `target` (its KVM VM). The loader uses it too. */
 int vtl_enable_partition(struct partition *p, uint8_t caller_vtl, uint64_t partition_id,
 			 uint8_t target_vtl, uint8_t flags);
@@ -91,14 +96,15 @@ int vtl_modify_protection(struct partition *p, uint8_t caller_vtl, uint64_t part
 int vtl_call_or_return(struct partition *p, const struct vmm_exit *exit, uint16_t code,
 		       struct vmm_reply *reply);
 
-/* Enter VTL1 on this VP now (the loader starts the secure kernel this way). */
-int vtl_enter(struct partition *p, uint8_t vtl, uint32_t entry_reason);
+struct part_vp;
+/* Make `vtl` the VP's active VTL after this exit, with `entry_reason` in its VP assist page. */
+int vtl_enter(struct partition *p, struct part_vp *pvp, uint8_t vtl, uint32_t entry_reason);
 
-/* VSM registers for Get/SetVpRegisters: -ENOENT if `name` is not one of them. */
-int vtl_register_get(struct partition *p, uint8_t caller_vtl, uint8_t target_vtl, uint32_t name,
-		     uint64_t *low, uint64_t *high);
-int vtl_register_set(struct partition *p, uint8_t caller_vtl, uint8_t target_vtl, uint32_t name,
-		     uint64_t low, uint64_t high);
+/* VSM registers for Get/SetVpRegisters by `pvp`: -ENOENT if `name` is not one of them. */
+int vtl_register_get(struct partition *p, struct part_vp *pvp, uint8_t caller_vtl, uint8_t target_vtl,
+		     uint32_t name, uint64_t *low, uint64_t *high);
+int vtl_register_set(struct partition *p, struct part_vp *pvp, uint8_t caller_vtl, uint8_t target_vtl,
+		     uint32_t name, uint64_t low, uint64_t high);
 
 /* Check an HV_MAP_GPA_FLAGS value and turn it into the view's protection bits (pure). */
 int vtl_map_flags_to_prot(uint32_t flags, uint8_t *prot);

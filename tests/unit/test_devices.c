@@ -30,6 +30,10 @@ static int setup(void **state)
 	fx->f = open_memstream(&fx->out, &fx->out_len);
 	assert_int_equal(dev_console_init(&fx->p.console, fx->f, NULL), 0);
 	assert_int_equal(vmm_router_create(&fx->p.router), 0);
+	fx->p.vps = calloc(1, sizeof(*fx->p.vps));
+	fx->p.nvps = 1;
+	vp_init(&fx->p.vps[0].vp, 0, fx->p.router, &fx->p);
+	assert_int_equal(vmm_vic_init(&fx->p.vps[0].vic), 0);
 	assert_int_equal(part_services_create(&fx->p), 0);
 	fx->run = fake_run_new();
 	*state = fx;
@@ -41,6 +45,8 @@ static int teardown(void **state)
 	struct fixture *fx = *state;
 
 	part_services_destroy(&fx->p);
+	vmm_vic_fini(&fx->p.vps[0].vic);
+	free(fx->p.vps);
 	vmm_router_destroy(fx->p.router);
 	dev_console_fini(&fx->p.console);
 	fclose(fx->f);
@@ -56,7 +62,7 @@ static struct vmm_reply route(struct fixture *fx)
 	struct hv_message m;
 	struct vmm_vp_state st = { .regs = &fx->run->s.regs.regs, .sregs = &fx->run->s.regs.sregs,
 				   .valid = VMM_STATE_ALL };
-	struct vmm_exit ex = { .msg = &m, .state = &st };
+	struct vmm_exit ex = { .msg = &m, .state = &st, .vp = &fx->p.vps[0].vp };
 	struct vmm_reply reply;
 
 	assert_int_equal(vmm_decode_exit(fx->run, FAKE_RUN_SIZE, &ctx, 0, &m), 0);
@@ -149,7 +155,19 @@ static void test_halt(void **state)
 	r = route(fx);
 	assert_int_equal(r.action, VMM_ACT_STOP);
 	assert_int_equal(r.status, HVRUN_EXIT_OK);
+	/* IF=1: the VP sleeps until an interrupt is deliverable (raised here first) or a stop */
 	fx->run->s.regs.regs.rflags = 0x202;
+	vmm_vic_raise(&fx->p.vps[0].vic, 0x40, false);
+	r = route(fx);
+	assert_int_equal(r.action, VMM_ACT_RESUME);
+	assert_string_equal(r.reason, "hlt: woken by an interrupt");
+	vmm_vic_ack(&fx->p.vps[0].vic, 0x40);
+	fx->p.vps[0].vp.stop_requested = 1;
+	r = route(fx);
+	assert_int_equal(r.action, VMM_ACT_RESUME);
+	assert_string_equal(r.reason, "hlt: woken by a stop");
+	/* An open interrupt window needs nothing but a resume. */
+	fx->run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
 	assert_int_equal(route(fx).action, VMM_ACT_RESUME);
 }
 

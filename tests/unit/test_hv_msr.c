@@ -357,7 +357,8 @@ static void test_scontrol(void **state)
 	(void)state;
 	fx_init(&f, false);
 	assert_int_equal(rd(&f, HV_X64_MSR_SCONTROL), 0);
-	assert_int_equal(wr(&f, HV_X64_MSR_SCONTROL, 1), 0);
+	/* SCONTROL changes whether pending SINTs may interrupt: the service rechecks them */
+	assert_int_equal(wr(&f, HV_X64_MSR_SCONTROL, 1), HV_EFFECT_SINT);
 	assert_int_equal(rd(&f, HV_X64_MSR_SCONTROL), 1);
 	/* 63:1 reserved: only bit 0 is writable */
 	wr(&f, HV_X64_MSR_SCONTROL, ~0ull & ~1ull);
@@ -441,18 +442,18 @@ static void test_sint_rules(void **state)
 		}
 		assert_int_equal(rd(&f, msr), 0x10000);
 		/* masked, vector below 16: accepted */
-		assert_int_equal(wr(&f, msr, HV_SINT_MASKED | 5), 0);
+		assert_int_equal(wr(&f, msr, HV_SINT_MASKED | 5), HV_EFFECT_SINT);
 		assert_int_equal(rd(&f, msr), HV_SINT_MASKED | 5);
 		/* vector >= 16 unmasked, one per SINT so a wrong index shows */
-		assert_int_equal(wr(&f, msr, 0x20 + i), 0);
+		assert_int_equal(wr(&f, msr, 0x20 + i), HV_EFFECT_SINT);
 		assert_int_equal(rd(&f, msr), 0x20 + i);
-		assert_int_equal(wr(&f, msr, 16), 0);
+		assert_int_equal(wr(&f, msr, 16), HV_EFFECT_SINT);
 		assert_int_equal(rd(&f, msr), 16);
-		assert_int_equal(wr(&f, msr, 0xff | HV_SINT_AUTO_EOI), 0);
+		assert_int_equal(wr(&f, msr, 0xff | HV_SINT_AUTO_EOI), HV_EFFECT_SINT);
 		assert_int_equal(rd(&f, msr), 0xff | HV_SINT_AUTO_EOI);
 		/* polling (18) is not offered, and bits above are reserved: not writable */
 		before = rd(&f, msr);
-		assert_int_equal(wr(&f, msr, (0x30 + i) | HV_SINT_POLLING | (0xffffull << 48) | 0xff00ull), 0);
+		assert_int_equal(wr(&f, msr, (0x30 + i) | HV_SINT_POLLING | (0xffffull << 48) | 0xff00ull), HV_EFFECT_SINT);
 		assert_int_equal(rd(&f, msr), 0x30 + i);
 		assert_int_not_equal(before, 0x30 + i);
 		wr(&f, msr, (0x40 + i) | HV_SINT_MASKED);
@@ -467,14 +468,38 @@ static void test_sint_rules(void **state)
 	assert_int_equal(rd(&f, HV_X64_MSR_SINT15), (0x40 + 15) | HV_SINT_MASKED);
 }
 
+/* SINT and SCONTROL writes report only HV_EFFECT_SINT (pending SINTs are rechecked). */
 static void test_sint_writes_report_no_effect(void **state)
 {
 	struct fx f;
 
 	(void)state;
 	fx_init(&f, false);
-	assert_int_equal(wr(&f, HV_X64_MSR_SINT0 + 2, 0x50), 0);
-	assert_int_equal(wr(&f, HV_X64_MSR_SCONTROL, 1), 0);
+	assert_int_equal(wr(&f, HV_X64_MSR_SINT0 + 2, 0x50), HV_EFFECT_SINT);
+	assert_int_equal(wr(&f, HV_X64_MSR_SCONTROL, 1), HV_EFFECT_SINT);
+}
+
+/* EOI (write-only), ICR and TPR: the interrupt controller registers behind AccessIntrCtrlRegs. */
+static void test_interrupt_msrs(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	fx_init(&f, false);
+	assert_true(f.features.priv_eax & HV_PRIV_ACCESS_INTR_CTRL_REGS);
+	assert_int_equal(rd_err(&f, HV_X64_MSR_EOI), -EPERM);
+	assert_int_equal(wr(&f, HV_X64_MSR_EOI, 0), HV_EFFECT_EOI);
+	assert_int_equal(wr(&f, HV_X64_MSR_ICR, 0x100000030ull), HV_EFFECT_ICR);
+	assert_int_equal(rd(&f, HV_X64_MSR_ICR), 0x100000030ull);
+	assert_int_equal(wr_err(&f, HV_X64_MSR_ICR, 0x10000000full), -EPERM);   /* vector < 16 */
+	assert_int_equal(wr_err(&f, HV_X64_MSR_ICR, 0x430), -EPERM);            /* not fixed delivery */
+	assert_int_equal(rd(&f, HV_X64_MSR_ICR), 0x100000030ull);
+	assert_int_equal(wr(&f, HV_X64_MSR_TPR, 0x40), HV_EFFECT_TPR);
+	assert_int_equal(rd(&f, HV_X64_MSR_TPR), 0x40);
+	assert_int_equal(wr_err(&f, HV_X64_MSR_TPR, 0x100), -EPERM);
+	f.features.priv_eax &= ~HV_PRIV_ACCESS_INTR_CTRL_REGS;
+	assert_int_equal(wr_err(&f, HV_X64_MSR_EOI, 0), -EPERM);
+	assert_int_equal(rd_err(&f, HV_X64_MSR_TPR), -EPERM);
 }
 
 /* ---- unknown MSRs ---- */
@@ -483,7 +508,7 @@ static void test_unknown_msrs(void **state)
 {
 	static const uint32_t unknown[] = {
 		0x40000004, 0x40000005, 0x4000000f, HV_X64_MSR_VP_RUNTIME, 0x40000011, 0x40000024,
-		HV_X64_MSR_EOI, HV_X64_MSR_ICR, HV_X64_MSR_TPR, 0x40000074, HV_X64_MSR_SIRBP,
+		0x40000074, HV_X64_MSR_SIRBP,
 		0x40000086, 0x4000008f, 0x400000a0, HV_X64_MSR_STIMER0_CONFIG, 0x400000b1, 0x400000b7,
 		HV_X64_MSR_GUEST_IDLE, 0x400000ff, HV_X64_MSR_CRASH_P0, HV_X64_MSR_CRASH_CTL, 0x400001ff,
 		0x3fffffff, 0x40000200, 0x10,
@@ -632,7 +657,8 @@ static const struct priv_msrs priv_map[] = {
 	{ HV_PRIV_ACCESS_SYNIC_REGS, { HV_X64_MSR_SCONTROL, HV_X64_MSR_SVERSION, HV_X64_MSR_SIMP,
 				       HV_X64_MSR_SINT0 }, 4 },
 	{ HV_PRIV_ACCESS_SYNTHETIC_TIMERS, { HV_X64_MSR_STIMER0_CONFIG, 0x400000b1 }, 2 },
-	{ HV_PRIV_ACCESS_INTR_CTRL_REGS, { HV_X64_MSR_EOI, HV_X64_MSR_ICR, HV_X64_MSR_TPR }, 3 },
+	/* EOI is write-only: covered by test_interrupt_msrs */
+	{ HV_PRIV_ACCESS_INTR_CTRL_REGS, { HV_X64_MSR_ICR, HV_X64_MSR_TPR }, 2 },
 	{ HV_PRIV_ACCESS_HYPERCALL_MSRS, { HV_X64_MSR_GUEST_OS_ID, HV_X64_MSR_HYPERCALL }, 2 },
 	{ HV_PRIV_ACCESS_VP_INDEX, { HV_X64_MSR_VP_INDEX }, 1 },
 	{ HV_PRIV_ACCESS_RESET, { HV_X64_MSR_RESET }, 1 },
@@ -665,8 +691,11 @@ static void check_advertised_exactly(bool vsm)
 	}
 	/* no privilege bit is advertised that the table above does not account for */
 	assert_int_equal(f.features.priv_eax & ~covered, 0);
-	/* EBX: only what the hypercall service implements (Get/SetVpRegisters) and AccessVsm */
-	assert_int_equal(f.features.priv_ebx & ~(HV_PRIV_ACCESS_VP_REGISTERS | HV_PRIV_ACCESS_VSM), 0);
+	/* EBX: only what the hypercall service implements: Get/SetVpRegisters, PostMessage,
+	 * SignalEvent, StartVirtualProcessor, and AccessVsm */
+	assert_int_equal(f.features.priv_ebx & ~(HV_PRIV_ACCESS_VP_REGISTERS | HV_PRIV_ACCESS_VSM |
+						  HV_PRIV_POST_MESSAGES | HV_PRIV_SIGNAL_EVENTS |
+						  HV_PRIV_START_VIRTUAL_PROCESSOR), 0);
 }
 
 static void test_features_advertise_exactly_what_is_implemented(void **state)
@@ -727,6 +756,7 @@ int main(void)
 		cmocka_unit_test(test_eom),
 		cmocka_unit_test(test_sint_rules),
 		cmocka_unit_test(test_sint_writes_report_no_effect),
+		cmocka_unit_test(test_interrupt_msrs),
 		cmocka_unit_test(test_unknown_msrs),
 		cmocka_unit_test(test_privilege_gating),
 		cmocka_unit_test(test_no_synic_privilege),
