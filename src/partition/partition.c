@@ -185,6 +185,9 @@ int part_vp_vtl_create(struct partition *p, struct part_vp *pvp, uint8_t vtl, co
 		ret = vmm_vcpu_set_msrs(vcpu, &pat_msr, &pat, 1) ? -ERANGE : 0;
 	if (ret)
 		goto fail;
+	/* One VP, one TSC: the VTLs' vCPUs live in different VMs, whose TSCs started apart. */
+	if (vtl > 0 && pvp->vp.vcpu[0].fd >= 0 && vmm_vcpu_sync_tsc(vcpu, &pvp->vp.vcpu[0]))
+		pr_warn("VP %u: cannot align VTL%u's TSC with VTL0's", pvp->vp.index, vtl);
 	/* Keep the run area's sync copy right until the first exit refreshes it. */
 	vcpu->run->s.regs.regs = *regs;
 	vcpu->run->s.regs.sregs = s;

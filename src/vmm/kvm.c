@@ -364,6 +364,26 @@ int vmm_vcpu_set_debugregs(struct vmm_vcpu *vcpu, const struct kvm_debugregs *dr
 	return ret < 0 ? ret : 0;
 }
 
+int vmm_vcpu_sync_tsc(struct vmm_vcpu *dst, struct vmm_vcpu *src)
+{
+	uint64_t offset;
+	struct kvm_device_attr attr = {
+		.group = KVM_VCPU_TSC_CTRL,
+		.attr = KVM_VCPU_TSC_OFFSET,
+		.addr = (uint64_t)(uintptr_t)&offset,
+	};
+	uint32_t tsc = 0x10;   /* IA32_TIME_STAMP_COUNTER */
+	uint64_t value;
+
+	if (xioctl(src->fd, KVM_HAS_DEVICE_ATTR, &attr) == 0 &&
+	    xioctl(src->fd, KVM_GET_DEVICE_ATTR, &attr) == 0 &&
+	    xioctl(dst->fd, KVM_SET_DEVICE_ATTR, &attr) == 0)
+		return 0;
+	if (vmm_vcpu_get_msrs(src, &tsc, &value, 1))
+		return -EIO;
+	return vmm_vcpu_set_msrs(dst, &tsc, &value, 1);
+}
+
 int vmm_vcpu_interrupt(struct vmm_vcpu *vcpu, uint8_t vector)
 {
 	struct kvm_interrupt irq = { .irq = vector };

@@ -53,6 +53,11 @@ int vmm_vcpu_get_msrs(struct vmm_vcpu *vcpu, const uint32_t *index, uint64_t *va
 int vmm_vcpu_set_msrs(struct vmm_vcpu *vcpu, const uint32_t *index, const uint64_t *value, unsigned n);
 int vmm_vcpu_inject_exception(struct vmm_vcpu *vcpu, uint8_t vector, int has_error, uint32_t error);
 int vmm_vcpu_set_single_step(struct vmm_vcpu *vcpu, int on);
+/*
+ * Make `dst`'s guest TSC equal `src`'s (vCPUs of different VMs start their TSCs at different
+ * times): copies the TSC offset (KVM_VCPU_TSC_OFFSET), or the TSC value where that is missing.
+ */
+int vmm_vcpu_sync_tsc(struct vmm_vcpu *dst, struct vmm_vcpu *src);
 /* KVM_INTERRUPT: queue an external interrupt (userspace interrupt controller). */
 int vmm_vcpu_interrupt(struct vmm_vcpu *vcpu, uint8_t vector);
 int vmm_vcpu_get_debugregs(struct vmm_vcpu *vcpu, struct kvm_debugregs *dr);

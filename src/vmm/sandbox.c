@@ -80,6 +80,7 @@ static const unsigned long vcpu_ioctls[] = {
 	KVM_GET_VCPU_EVENTS, KVM_SET_VCPU_EVENTS,
 	KVM_GET_DEBUGREGS, KVM_SET_DEBUGREGS,
 	KVM_SET_GUEST_DEBUG,
+	KVM_INTERRUPT,                 /* the userspace interrupt controller delivers a vector */
 	KVM_GET_TSC_KHZ,
 	KVM_SET_CPUID2,
 	KVM_SET_USER_MEMORY_REGION,    /* protections and overlays change memory slots */

@@ -165,16 +165,27 @@ int vtl_modify_protection(struct partition *p, uint8_t caller_vtl, uint64_t part
 	ret = vtl_map_flags_to_prot(flags, &prot);
 	if (ret)
 		return ret;
+	if (count > HC_PAGE_SIZE / 8)
+		return -EINVAL;          /* more than one input page can hold */
 	/* Validate the whole list first so a bad page leaves every protection as it was. */
 	for (unsigned i = 0; i < count; i++) {
 		if (gpfns[i] >= view0->npages)
 			return -EINVAL;          /* nothing was changed: no rep completed */
 	}
-	for (unsigned i = 0; i < count; i++)
-		part_view_protect(view0, gpfns[i], 1, prot);
-	ret = part_view_commit(view0);
-	if (ret)
-		return ret;
+	{
+		/* Remember the old protections: a failed commit must leave none recorded. */
+		uint8_t old[HC_PAGE_SIZE / 8];
+		for (unsigned i = 0; i < count; i++) {
+			old[i] = part_view_prot(view0, gpfns[i] * PART_PAGE_SIZE);
+			part_view_protect(view0, gpfns[i], 1, prot);
+		}
+		ret = part_view_commit(view0);
+		if (ret) {
+			for (unsigned i = count; i-- > 0;)
+				part_view_protect(view0, gpfns[i], 1, old[i]);
+			return ret;
+		}
+	}
 	p->vsm.protection_changes += count;
 	*done = count;
 	return 0;
