@@ -141,6 +141,14 @@ static int set_cpuid(struct partition *p, struct vmm_vcpu *vcpu)
 		const struct kvm_cpuid_entry2 *e = hv_cpuid_find(cpuid, 0x80000008);
 		p->gpa_bits = e && (e->eax & 0xff) >= 32 && (e->eax & 0xff) <= 52 ? e->eax & 0xff : 36;
 	}
+	/* Each vCPU reports its own APIC ID (= VP index): KVM leaves these fields to userspace. */
+	for (uint32_t i = 0; i < cpuid->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+		if (e->function == 1)
+			e->ebx = (e->ebx & 0x00ffffffu) | (vcpu->id << 24);
+		else if (e->function == 0xb || e->function == 0x1f)
+			e->edx = vcpu->id;
+	}
 	ret = vmm_vcpu_set_cpuid(vcpu, cpuid);
 	free(cpuid);
 	return ret;

@@ -88,8 +88,12 @@ static int decode_io(const struct kvm_run *run, size_t run_size, const struct vm
 		return -EINVAL;
 	if (index >= count)
 		return -EINVAL;
-	/* The data area must lie inside the mapping: offset + count * size <= run_size. */
-	if (run->io.data_offset > run_size || (uint64_t)count * size > run_size - run->io.data_offset)
+	/*
+	 * The data area must lie inside the mapping (offset + count * size <= run_size) and after
+	 * struct kvm_run itself: an IN reply is written there and must not land on exit_reason.
+	 */
+	if (run->io.data_offset < sizeof(*run) || run->io.data_offset > run_size ||
+	    (uint64_t)count * size > run_size - run->io.data_offset)
 		return -EINVAL;
 	if (access == HV_INTERCEPT_ACCESS_WRITE)
 		memcpy(&data, (const uint8_t *)run + run->io.data_offset + (size_t)index * size, size);

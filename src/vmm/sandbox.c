@@ -113,6 +113,17 @@ static const struct entry sanitizer[] = {
 };
 #endif
 
+/* SCMP_A0() and friends leave datum_b out, which clang's -Wmissing-field-initializers refuses. */
+static struct scmp_arg_cmp eq(unsigned arg, uint64_t value)
+{
+	return (struct scmp_arg_cmp){ .arg = arg, .op = SCMP_CMP_EQ, .datum_a = value, .datum_b = 0 };
+}
+
+static struct scmp_arg_cmp masked_eq(unsigned arg, uint64_t mask, uint64_t value)
+{
+	return (struct scmp_arg_cmp){ .arg = arg, .op = SCMP_CMP_MASKED_EQ, .datum_a = mask, .datum_b = value };
+}
+
 const char *vmm_sandbox_role_name(enum vmm_thread_role role)
 {
 	return role == VMM_ROLE_VCPU ? "vcpu" : "main";
@@ -126,11 +137,11 @@ static int add_ioctls(scmp_filter_ctx ctx)
 
 		if (vcpu_ioctls[i] == KVM_CREATE_VM)
 			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 2,
-					       SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, KVM_CREATE_VM),
-					       SCMP_A2(SCMP_CMP_EQ, 0));
+					       masked_eq(1, 0xffffffffu, KVM_CREATE_VM),
+					       eq(2, 0));
 		else
 			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-					       SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, vcpu_ioctls[i]));
+					       masked_eq(1, 0xffffffffu, vcpu_ioctls[i]));
 		if (ret)
 			return ret;
 	}
@@ -146,15 +157,15 @@ static int add(scmp_filter_ctx ctx, const struct entry *e, pid_t pid)
 	case ANY:
 		return seccomp_rule_add(ctx, allow, e->nr, 0);
 	case STD_FD:
-		ret = seccomp_rule_add(ctx, allow, e->nr, 1, SCMP_A0(SCMP_CMP_EQ, 1));
-		return ret ? ret : seccomp_rule_add(ctx, allow, e->nr, 1, SCMP_A0(SCMP_CMP_EQ, 2));
+		ret = seccomp_rule_add(ctx, allow, e->nr, 1, eq(0, 1));
+		return ret ? ret : seccomp_rule_add(ctx, allow, e->nr, 1, eq(0, 2));
 	case NO_EXEC:
-		return seccomp_rule_add(ctx, allow, e->nr, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+		return seccomp_rule_add(ctx, allow, e->nr, 1, masked_eq(2, PROT_EXEC, 0));
 	case OWN_KICK:
-		ret = seccomp_rule_add(ctx, allow, e->nr, 2, SCMP_A0(SCMP_CMP_EQ, (uint64_t)pid),
-				       SCMP_A2(SCMP_CMP_EQ, SIGUSR1));
-		return ret ? ret : seccomp_rule_add(ctx, allow, e->nr, 2, SCMP_A0(SCMP_CMP_EQ, (uint64_t)pid),
-						   SCMP_A2(SCMP_CMP_EQ, SIGABRT));
+		ret = seccomp_rule_add(ctx, allow, e->nr, 2, eq(0, (uint64_t)pid),
+				       eq(2, SIGUSR1));
+		return ret ? ret : seccomp_rule_add(ctx, allow, e->nr, 2, eq(0, (uint64_t)pid),
+						   eq(2, SIGABRT));
 	case DENY_EACCES:
 		return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), e->nr, 0);
 	case KVM_IOCTLS:

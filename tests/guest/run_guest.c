@@ -107,6 +107,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "run_guest: cannot run %s\n", argv[i + 1]);
 		return 99;
 	}
+	posix_spawn_file_actions_destroy(&fa);
 	close(po[1]);
 	close(pe[1]);
 	for (int open_fds = 2; open_fds;) {
