@@ -105,8 +105,14 @@ struct part_vp *part_vp_get(struct partition *p, uint32_t index, struct part_vp 
 /* Async-signal-safe (signal handlers stop partitions through it): no locks. */
 void part_vp_kick(struct part_vp *pvp)
 {
-	if (__atomic_load_n(&pvp->running, __ATOMIC_ACQUIRE) && !pthread_equal(pvp->thread, pthread_self()))
-		pthread_kill(pvp->thread, SIGUSR1);
+	struct kvm_run *run = pvp->vp.vcpu[pvp->vp.active_vtl].run;
+
+	if (!__atomic_load_n(&pvp->running, __ATOMIC_ACQUIRE) || pthread_equal(pvp->thread, pthread_self()))
+		return;
+	/* A kick landing just before KVM_RUN would be lost: immediate_exit makes KVM_RUN return at once. */
+	if (run)
+		run->immediate_exit = 1;
+	pthread_kill(pvp->thread, SIGUSR1);
 }
 
 struct part_view *part_view_of(struct partition *p, uint8_t vtl)
