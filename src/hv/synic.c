@@ -31,16 +31,21 @@ int hv_synic_deliver(struct hv_message *slot, struct hv_msg_queue *q, const stru
 		return -ENOBUFS;
 	q->msg[(q->head + q->count) % HV_SYNIC_QUEUE_DEPTH] = *m;
 	q->count++;
-	if (busy != HVMSG_NONE)
-		__atomic_fetch_or(&slot->header.message_flags, HV_MESSAGE_FLAG_PENDING, __ATOMIC_RELEASE);
-	else
-		hv_synic_redeliver(slot, q);
-	return 0;
+	if (busy != HVMSG_NONE) {
+		__atomic_fetch_or(&slot->header.message_flags, HV_MESSAGE_FLAG_PENDING, __ATOMIC_SEQ_CST);
+		/*
+		 * The guest may have emptied the slot after we looked and before the flag landed: it
+		 * then saw no MessagePending and will not write EOM. Look again and deliver ourselves.
+		 */
+		return hv_synic_redeliver(slot, q);
+	}
+	/* Free slot, older messages queued (no EOM yet): the oldest goes in first. */
+	return hv_synic_redeliver(slot, q);
 }
 
 int hv_synic_redeliver(struct hv_message *slot, struct hv_msg_queue *q)
 {
-	if (!q->count || __atomic_load_n(&slot->header.message_type, __ATOMIC_ACQUIRE) != HVMSG_NONE)
+	if (!q->count || __atomic_load_n(&slot->header.message_type, __ATOMIC_SEQ_CST) != HVMSG_NONE)
 		return 0;
 	put(slot, &q->msg[q->head], q->count > 1);
 	q->head = (uint8_t)((q->head + 1) % HV_SYNIC_QUEUE_DEPTH);

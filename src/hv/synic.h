@@ -19,8 +19,9 @@ struct hv_msg_queue {
 /*
  * Post `m` into `slot` (one 256-byte SIM page slot) or behind it in `q` (pure, unit-tested).
  * The slot is free when its message type is 0 (TLFS); when it is busy the message waits and
- * the slot's MessagePending flag tells the guest to write EOM. Returns 1 if delivered into
- * the slot now, 0 if queued, -ENOBUFS if the queue is full too.
+ * the slot's MessagePending flag tells the guest to write EOM. Returns 1 if a message went
+ * into the slot now (this one or an older queued one: raise the SINT), 0 if it only queued,
+ * -ENOBUFS if the queue is full too.
  */
 int hv_synic_deliver(struct hv_message *slot, struct hv_msg_queue *q, const struct hv_message *m);
 /* After EOM: move the next queued message into the slot if the guest freed it. 1 if one moved. */

@@ -320,6 +320,36 @@ static unsigned max_slots(const struct partition *p)
 	       (unsigned)p->kvm->max_memslots : PART_MAX_SLOTS;
 }
 
+/*
+ * Around a memory-slot update: keep every other VP out of the guest. VPs busy in hvrun (not in
+ * KVM_RUN) do not matter: hvrun reaches guest memory through its own mapping, not the slots.
+ */
+static void quiesce_vps(void *ctx, bool begin)
+{
+	struct partition *p = ctx;
+	struct vp *vps[64];
+	unsigned n = p->nvps < 64 ? p->nvps : 64;
+	struct vp *self = NULL;
+
+	if (p->nvps < 2)
+		return;
+	if (!begin) {
+		__atomic_store_n(&p->pausing, 0, __ATOMIC_SEQ_CST);
+		pthread_mutex_unlock(&p->pause_lock);
+		return;
+	}
+	pthread_mutex_lock(&p->pause_lock);
+	__atomic_store_n(&p->pausing, 1, __ATOMIC_SEQ_CST);
+	for (unsigned i = 0; i < n; i++) {
+		vps[i] = &p->vps[i].vp;
+		if (pthread_equal(p->vps[i].thread, pthread_self()) && p->vps[i].running)
+			self = vps[i];
+		else
+			part_vp_kick(&p->vps[i]);
+	}
+	vp_wait_out_of_guest(vps, n, self);
+}
+
 int part_vtl_create(struct partition *p, uint8_t vtl)
 {
 	struct part_vtl *v;
@@ -336,6 +366,8 @@ int part_vtl_create(struct partition *p, uint8_t vtl)
 	ret = part_view_init(&v->view, &p->mem, &v->vm, max_slots(p));
 	if (ret)
 		goto fail_vm;
+	v->view.quiesce = quiesce_vps;
+	v->view.quiesce_ctx = p;
 	if (vtl > 0) {
 		ret = part_view_add_region(&v->view, HVRUN_VTL1_BASE, p->vtl1_mem.size, p->vtl1_mem.host);
 		if (ret)
@@ -380,16 +412,22 @@ static void vps_destroy(struct partition *p)
 	free(p->vps);
 	p->vps = NULL;
 	p->nvps = 0;
+	pthread_mutex_destroy(&p->pause_lock);
 }
 
 static int vps_create(struct partition *p, unsigned n)
 {
-	p->vps = calloc(n, sizeof(*p->vps));
-	if (!p->vps)
+	if (pthread_mutex_init(&p->pause_lock, NULL))
 		return -ENOMEM;
+	p->vps = calloc(n, sizeof(*p->vps));
+	if (!p->vps) {
+		pthread_mutex_destroy(&p->pause_lock);
+		return -ENOMEM;
+	}
 	for (unsigned i = 0; i < n; i++) {
 		struct part_vp *pvp = &p->vps[i];
 		vp_init(&pvp->vp, i, p->router, p);
+		pvp->vp.pausing = &p->pausing;
 		if (vmm_vic_init(&pvp->vic) || pthread_mutex_init(&pvp->synic_lock, NULL) ||
 		    pthread_mutex_init(&pvp->start_lock, NULL) || pthread_cond_init(&pvp->start_cond, NULL)) {
 			p->nvps = i;

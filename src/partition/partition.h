@@ -116,8 +116,9 @@ struct partition {
 	struct dev_console console;
 	struct part_vp *vps;          /* VP 0 boots; the others wait for HvCallStartVirtualProcessor */
 	unsigned nvps;
-	pthread_mutex_t stop_lock;
 	bool stopping;                /* one VP stopped the partition: the others follow */
+	int pausing;                  /* a memory update keeps the VPs out of the guest (atomic) */
+	pthread_mutex_t pause_lock;   /* one memory update at a time */
 	int stop_status;
 	uint64_t tsc_hz;
 	unsigned gpa_bits;            /* guest MAXPHYADDR (CPUID 0x80000008) */

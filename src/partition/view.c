@@ -253,6 +253,7 @@ int part_view_commit(struct part_view *v)
 	uint32_t *ids = calloc(v->max_slots, sizeof(*ids));
 	uint8_t *used = calloc(v->max_slots, 1);
 	bool *kept_new = calloc(v->max_slots, sizeof(bool));
+	bool quiesced = false;
 	int n, ret = 0;
 
 	if (!plan || !ids || !used || !kept_new) {
@@ -270,6 +271,15 @@ int part_view_commit(struct part_view *v)
 	/* Old slots that survive unchanged keep their ids; the rest are deleted first (no overlap). */
 	for (unsigned i = 0; i < v->nslots; i++) {
 		bool keep = false;
+		if (!quiesced) {
+			bool gone = true;
+			for (int j = 0; j < n && gone; j++)
+				gone = !slot_equal(&v->slots[i], &plan[j]);
+			if (gone && v->quiesce) {
+				v->quiesce(v->quiesce_ctx, true);
+				quiesced = true;
+			}
+		}
 		for (int j = 0; j < n; j++) {
 			if (!kept_new[j] && slot_equal(&v->slots[i], &plan[j])) {
 				kept_new[j] = true;
@@ -302,6 +312,8 @@ int part_view_commit(struct part_view *v)
 	v->nslots = (unsigned)n;
 	v->commits++;
 out:
+	if (quiesced)
+		v->quiesce(v->quiesce_ctx, false);
 	if (ret) {
 		/* KVM and the bookkeeping disagree now: forget every slot so nothing stale is trusted. */
 		pr_err("memory view update failed (%d); the partition's memory map is unusable", ret);

@@ -64,6 +64,12 @@ struct part_view {
 	unsigned nslots;
 	unsigned max_slots;
 	struct vmm_vm *vm;                   /* NULL: plan only (tests) */
+	/*
+	 * Called around a commit that deletes slots (begin = true, then false): KVM has no atomic
+	 * slot replacement, so other vCPUs must be out of the guest while memory is briefly absent.
+	 */
+	void (*quiesce)(void *ctx, bool begin);
+	void *quiesce_ctx;
 	pthread_mutex_t lock;
 	uint64_t commits;                    /* statistics for benchmarks */
 	uint64_t slot_ioctls;

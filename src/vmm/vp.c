@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,6 +41,16 @@ void vp_request_stop(struct vp *vp, int status)
 	for (unsigned v = 0; v < VP_MAX_VTL; v++)
 		if (vp->vcpu[v].run)
 			vp->vcpu[v].run->immediate_exit = 1;
+}
+
+void vp_wait_out_of_guest(struct vp *const *vps, unsigned n, const struct vp *self)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (vps[i] == self)
+			continue;
+		while (__atomic_load_n(&vps[i]->in_guest, __ATOMIC_SEQ_CST))
+			sched_yield();
+	}
 }
 
 void vp_copy_shared_gprs(struct kvm_regs *dst, const struct kvm_regs *src)
@@ -331,7 +342,15 @@ int vp_run(struct vp *vp, int *status)
 			return ret;
 		}
 		vp->started[vp->active_vtl] = true;
+		/* Enter only while nobody is rearranging memory (Dekker-style with vp_wait_out_of_guest). */
+		__atomic_store_n(&vp->in_guest, 1, __ATOMIC_SEQ_CST);
+		while (vp->pausing && __atomic_load_n(vp->pausing, __ATOMIC_SEQ_CST) && !vp->stop_requested) {
+			__atomic_store_n(&vp->in_guest, 0, __ATOMIC_SEQ_CST);
+			sched_yield();
+			__atomic_store_n(&vp->in_guest, 1, __ATOMIC_SEQ_CST);
+		}
 		ret = vmm_vcpu_run(&vp->vcpu[vp->active_vtl]);
+		__atomic_store_n(&vp->in_guest, 0, __ATOMIC_SEQ_CST);
 		if (ret == -EINTR || ret == -EAGAIN) {
 			/* A pending completion, if any, was done before KVM looked at the signal. */
 			vp->pending[vp->active_vtl] = false;

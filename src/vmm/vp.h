@@ -43,6 +43,8 @@ struct vp {
 	struct hv_message last_msg;      /* the last message routed, for stop reports */
 	bool have_last;
 	uint64_t exits;                  /* KVM_RUN returns handled */
+	int in_guest;                    /* inside KVM_RUN (atomic): see vp_quiesce */
+	const int *pausing;              /* the partition asks VPs to stay out of the guest (atomic) */
 	uint64_t vtl_switches;
 };
 
@@ -70,6 +72,12 @@ int vp_switch_vtl(struct vp *vp, uint8_t vtl);
  * when it completed something, 0 when nothing was pending, or a negative errno.
  */
 int vp_complete_pending(struct vp *vp, uint8_t vtl);
+
+/*
+ * Keep `vps` (except `self`) out of KVM_RUN: *pausing must already be set; kicks are the
+ * caller's. Returns once none of them is in the guest. Used around memory-slot updates.
+ */
+void vp_wait_out_of_guest(struct vp *const *vps, unsigned n, const struct vp *self);
 
 /* Copy the registers the VTLs share from one register file to another (pure). */
 void vp_copy_shared_gprs(struct kvm_regs *dst, const struct kvm_regs *src);
