@@ -319,8 +319,9 @@ static void test_cpuid(void)
 			  HV_FEATURE_XMM_HYPERCALL_OUTPUT)),
 	       "no crash MSRs, no XMM fast hypercalls advertised");
 	r = cpuid(HV_CPUID_ENLIGHTENMENT);
-	report(r.eax == HV_RECOMMEND_RELAXED_TIMING && r.ebx == 0x1000 && r.ecx == 0 && r.edx == 0,
-	       "0x40000004: relaxed timing only, spin retries 0x1000 (%#x %#x %#x %#x)", r.eax, r.ebx,
+	report(r.eax == (HV_RECOMMEND_RELAXED_TIMING | HV_RECOMMEND_APIC_MSRS) && r.ebx == 0x1000 &&
+	       r.ecx == 0 && r.edx == 0,
+	       "0x40000004: relaxed timing and APIC MSRs, spin retries 0x1000 (%#x %#x %#x %#x)", r.eax, r.ebx,
 	       r.ecx, r.edx);
 	r = cpuid(HV_CPUID_LIMITS);
 	report(r.eax == 1 && r.ebx >= 1 && r.ecx == 0 && r.edx == 0,

@@ -45,6 +45,7 @@
 #define HV_FEATURE_XMM_HYPERCALL_OUTPUT     (1u << 15)
 #define HV_FEATURE_HYPERCALL_MSR_LOCK       (1u << 18)
 /* 0x40000004.EAX recommendations. */
+#define HV_RECOMMEND_APIC_MSRS              (1u << 3)   /* use the EOI/ICR/TPR MSRs */
 #define HV_RECOMMEND_RELAXED_TIMING         (1u << 5)
 
 /* Synthetic MSRs. */

@@ -38,7 +38,7 @@ void hv_features_get(struct hv_features *f, bool vsm)
 	if (vsm)
 		f->priv_ebx |= HV_PRIV_ACCESS_VSM;
 	f->edx = HV_FEATURE_FREQUENCY_MSRS | HV_FEATURE_HYPERCALL_MSR_LOCK;
-	f->recommendations = HV_RECOMMEND_RELAXED_TIMING;
+	f->recommendations = HV_RECOMMEND_RELAXED_TIMING | HV_RECOMMEND_APIC_MSRS;
 }
 
 static bool has(const struct hv_msr_ctx *c, uint32_t priv_eax)

@@ -199,8 +199,8 @@ int hv_synic_signal(struct partition *p, struct part_vp *pvp, uint8_t vtl, unsig
 	return ret;
 }
 
-static void msr_ctx(struct partition *p, struct part_vp *pvp, uint8_t vtl, struct hv_partition_vtl *pv,
-		    struct hv_vp_vtl *vv, struct hv_msr_ctx *c)
+static void msr_ctx(struct partition *p, struct part_vp *pvp, uint8_t vtl, uint32_t msr,
+		    struct hv_partition_vtl *pv, struct hv_vp_vtl *vv, struct hv_msr_ctx *c)
 {
 	/* VTL1's own pages may also lie in its private memory (the only VTL that has one). */
 	const struct part_mem *priv = vtl > 0 ? &p->vtl1_mem : NULL;
@@ -214,7 +214,8 @@ static void msr_ctx(struct partition *p, struct part_vp *pvp, uint8_t vtl, struc
 		.private_base = priv ? priv->gpa_base : 0,
 		.private_size = priv ? priv->size : 0,
 		.tsc_hz = p->tsc_hz,
-		.ref_time = part_ref_time(p, pvp),
+		/* Reading the clock costs an ioctl: only for the MSR that returns it. */
+		.ref_time = msr == HV_X64_MSR_TIME_REF_COUNT ? part_ref_time(p, pvp) : 0,
 	};
 }
 
@@ -234,7 +235,7 @@ int hv_synthetic_msr(struct partition *p, struct part_vp *pvp, uint8_t vtl, uint
 	/* Work on copies: the registers change only if every effect could be carried out. */
 	pv = p->hv.vtl[vtl];
 	vv = pvp->hv[vtl];
-	msr_ctx(p, pvp, vtl, &pv, &vv, &c);
+	msr_ctx(p, pvp, vtl, msr, &pv, &vv, &c);
 	if (!write) {
 		ret = hv_msr_read(&c, msr, value);
 		goto out;

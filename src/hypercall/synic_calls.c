@@ -154,7 +154,7 @@ static int start_virtual_processor(struct hc_args *a)
 	if (vp_index >= env->p->nvps)
 		return -ECHILD;
 	vtl_context_to_kvm(&ctx, &regs, &sregs);
-	ret = part_vp_start(env->p, vp_index, &regs, &sregs);
+	ret = part_vp_start(env->p, vp_index, &regs, &sregs, ctx.msr_cr_pat);
 	if (ret == 0)
 		vmm_trace("vp%u HvCallStartVirtualProcessor: VP %u starts at RIP %#llx", env->exit->vp->index,
 			  vp_index, (unsigned long long)ctx.rip);

@@ -279,8 +279,9 @@ static int setup_boot_vp(struct partition *p)
 }
 
 int part_vp_start(struct partition *p, uint32_t index, const struct kvm_regs *regs,
-		  const struct kvm_sregs *sregs)
+		  const struct kvm_sregs *sregs, uint64_t pat)
 {
+	uint32_t pat_msr = 0x277;
 	struct part_vp *pvp = index < p->nvps ? &p->vps[index] : NULL;
 	struct vmm_vcpu *c;
 	struct kvm_sregs s;
@@ -301,7 +302,8 @@ int part_vp_start(struct partition *p, uint32_t index, const struct kvm_regs *re
 	s.ss = sregs->ss; s.tr = sregs->tr; s.ldt = sregs->ldt;
 	s.gdt = sregs->gdt; s.idt = sregs->idt;
 	s.cr0 = sregs->cr0; s.cr3 = sregs->cr3; s.cr4 = sregs->cr4; s.efer = sregs->efer;
-	if (vmm_vcpu_set_sregs(c, &s) || vmm_vcpu_set_regs(c, regs)) {
+	if (vmm_vcpu_set_sregs(c, &s) || vmm_vcpu_set_regs(c, regs) ||
+	    (pat && vmm_vcpu_set_msrs(c, &pat_msr, &pat, 1))) {
 		ret = -ERANGE;
 		goto out;
 	}
@@ -632,8 +634,12 @@ int part_run(struct partition *p, int *status)
 		if (!threads)
 			return -ENOMEM;
 		for (unsigned i = 1; i < p->nvps; i++) {
-			if (pthread_create(&threads[i], NULL, secondary_thread, &p->vps[i]))
+			if (pthread_create(&threads[i], NULL, secondary_thread, &p->vps[i])) {
+				pr_err("partition %llu: cannot create a thread for VP %u: stopping",
+				       (unsigned long long)p->id, i);
+				vp_stopped(p, HVRUN_EXIT_HOST_ERROR);
 				break;
+			}
 			started = i;
 		}
 	}

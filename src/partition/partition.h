@@ -157,7 +157,7 @@ void part_vp_kick(struct part_vp *pvp);
  * -ECHILD no such VP, -EBUSY already started.
  */
 int part_vp_start(struct partition *p, uint32_t index, const struct kvm_regs *regs,
-		  const struct kvm_sregs *sregs);
+		  const struct kvm_sregs *sregs, uint64_t pat);
 
 /*
  * Create VTL `vtl`'s KVM VM: all of RAM without protections, VTL1's private memory, and the
