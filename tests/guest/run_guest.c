@@ -5,7 +5,15 @@
  * and it cannot be opened.
  *
  *   run_guest [--needs-kvm] [--status N] [--stdout STR]... [--stderr STR]... [--no-stderr STR]...
- *             [--min-seconds S] [--limit SECONDS] -- HVRUN [ARGS...]
+ *             [--min-seconds S] [--limit SECONDS] [--signal SIG --after SECONDS]
+ *             [--max-rss-kb KB] [--rss-growth-kb KB] -- HVRUN [ARGS...]
+ *
+ *   --signal SIG --after S  send SIG (INT, TERM, HUP, ... or a number) to hvrun S seconds after
+ *                           it started (resource and signal tests, docs/security.md)
+ *   --max-rss-kb KB         fail if hvrun's peak resident set (wait4 ru_maxrss = VmHWM) exceeds KB
+ *   --rss-growth-kb KB      sample VmRSS every 100 ms; fail if it grows by more than KB after the
+ *                           first sample (a leak per exit shows up in a long exit storm)
+ * The peak RSS is printed with the result line either way.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,6 +54,40 @@ static int append(struct capture *c, const char *data, size_t n)
 	return 0;
 }
 
+/* SIGINT, INT, 2 -> 2; 0 if unknown. */
+static int parse_signal(const char *s)
+{
+	static const struct { const char *name; int sig; } names[] = {
+		{ "INT", SIGINT }, { "TERM", SIGTERM }, { "HUP", SIGHUP }, { "QUIT", SIGQUIT },
+		{ "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }, { "ALRM", SIGALRM },
+	};
+
+	if (!strncmp(s, "SIG", 3))
+		s += 3;
+	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+		if (!strcmp(s, names[k].name))
+			return names[k].sig;
+	return atoi(s);
+}
+
+/* VmRSS of a running process in kB, or -1. */
+static long vm_rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -57,7 +100,11 @@ int main(int argc, char **argv)
 {
 	const char *want_out[MAX_CHECKS], *want_err[MAX_CHECKS], *not_err[MAX_CHECKS];
 	int nout = 0, nerr = 0, nnot = 0, want_status = 0, needs_kvm = 0, i, failed = 0;
-	double limit = 120, min_seconds = 0, start, elapsed;
+	double limit = 120, min_seconds = 0, start, elapsed, signal_after = -1;
+	int signal_num = 0, signal_sent = 0;
+	long max_rss_kb = -1, rss_growth_kb = -1, rss_first = -1, rss_max = -1;
+	double next_sample = 0;
+	struct rusage ru;
 	struct capture out = { 0 }, err = { 0 };
 	int po[2], pe[2], status;
 	posix_spawn_file_actions_t fa;
@@ -78,6 +125,14 @@ int main(int argc, char **argv)
 			limit = atof(argv[++i]);
 		else if (!strcmp(argv[i], "--min-seconds") && i + 1 < argc)
 			min_seconds = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--signal") && i + 1 < argc)
+			signal_num = parse_signal(argv[++i]);
+		else if (!strcmp(argv[i], "--after") && i + 1 < argc)
+			signal_after = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--max-rss-kb") && i + 1 < argc)
+			max_rss_kb = atol(argv[++i]);
+		else if (!strcmp(argv[i], "--rss-growth-kb") && i + 1 < argc)
+			rss_growth_kb = atol(argv[++i]);
 		else {
 			fprintf(stderr, "run_guest: bad argument '%s'\n", argv[i]);
 			return 99;
@@ -85,6 +140,10 @@ int main(int argc, char **argv)
 	}
 	if (i + 1 >= argc) {
 		fprintf(stderr, "run_guest: no command after --\n");
+		return 99;
+	}
+	if ((signal_num > 0) != (signal_after >= 0)) {
+		fprintf(stderr, "run_guest: --signal and --after go together\n");
 		return 99;
 	}
 	if (needs_kvm) {
@@ -113,6 +172,30 @@ int main(int argc, char **argv)
 	for (int open_fds = 2; open_fds;) {
 		struct pollfd pf[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
 		int left = (int)((limit - (now() - start)) * 1000);
+		double t = now() - start;
+		if (signal_num > 0 && !signal_sent) {
+			if (t >= signal_after) {
+				kill(pid, signal_num);
+				signal_sent = 1;
+				printf("run_guest: sent signal %d after %.3f s\n", signal_num, t);
+			} else if ((int)((signal_after - t) * 1000) + 1 < left) {
+				left = (int)((signal_after - t) * 1000) + 1;
+			}
+		}
+		if (rss_growth_kb >= 0) {
+			if (t >= next_sample) {
+				long kb = vm_rss_kb(pid);
+				if (kb >= 0 && rss_first < 0)
+					rss_first = kb;
+				if (kb > rss_max)
+					rss_max = kb;
+				next_sample = t + 0.1;
+			}
+			if (left > 100)
+				left = 100;
+		}
+		if (left <= 0 && t < limit)
+			left = 1;
 		if (left <= 0) {
 			fprintf(stderr, "run_guest: hvrun still running after %g s: killing it\n", limit);
 			kill(pid, SIGKILL);
@@ -138,7 +221,8 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	waitpid(pid, &status, 0);
+	memset(&ru, 0, sizeof(ru));
+	wait4(pid, &status, 0, &ru);
 	elapsed = now() - start;
 	printf("---- stdout ----\n%s---- stderr ----\n%s----\n", out.buf ? out.buf : "", err.buf ? err.buf : "");
 
@@ -169,7 +253,24 @@ int main(int argc, char **argv)
 		printf("FAIL: finished after %.3f s, expected at least %g s\n", elapsed, min_seconds);
 		failed = 1;
 	}
-	printf("%s: exit %d after %.3f s\n", failed ? "FAIL" : "PASS", WEXITSTATUS(status), elapsed);
+	if (max_rss_kb >= 0 && ru.ru_maxrss > max_rss_kb) {
+		printf("FAIL: peak RSS %ld kB, limit %ld kB\n", (long)ru.ru_maxrss, max_rss_kb);
+		failed = 1;
+	}
+	if (rss_growth_kb >= 0) {
+		printf("run_guest: VmRSS first sample %ld kB, highest %ld kB\n", rss_first, rss_max);
+		if (rss_first >= 0 && rss_max - rss_first > rss_growth_kb) {
+			printf("FAIL: VmRSS grew by %ld kB while running (limit %ld kB)\n", rss_max - rss_first,
+			       rss_growth_kb);
+			failed = 1;
+		}
+	}
+	if (signal_num > 0 && !signal_sent) {
+		printf("FAIL: hvrun ended before signal %d was due (%.3f s)\n", signal_num, elapsed);
+		failed = 1;
+	}
+	printf("%s: exit %d after %.3f s, peak RSS %ld kB\n", failed ? "FAIL" : "PASS", WEXITSTATUS(status),
+	       elapsed, (long)ru.ru_maxrss);
 	free(out.buf);
 	free(err.buf);
 	return failed;
