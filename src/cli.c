@@ -27,6 +27,7 @@ enum {
 	OPT_VTL1_MEMORY,
 	OPT_SMP,
 	OPT_CONFIG,
+	OPT_NO_SANDBOX,
 };
 
 static const struct option long_options[] = {
@@ -42,6 +43,7 @@ static const struct option long_options[] = {
 	{ "vtl1-memory", required_argument, NULL, OPT_VTL1_MEMORY },
 	{ "smp", required_argument, NULL, OPT_SMP },
 	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -65,6 +67,7 @@ void cli_usage(FILE *out)
 		"      --no-secure-kernel boot VTL0 alone (no VTL1 until the guest enables it)\n"
 		"      --vtl1-memory SIZE VTL1 private memory (default 16M, at most 256M)\n"
 		"      --trace            print one line per routed message to stderr\n"
+		"      --no-sandbox       run without the per-thread seccomp filters (debugging)\n"
 		"  -v, --verbose          more diagnostics (repeat for debug output)\n"
 		"  -q, --quiet            errors only\n"
 		"      --version          print the version and exit\n"
@@ -183,6 +186,9 @@ enum cli_result cli_parse(int argc, char **argv, struct hvrun_options *o, FILE *
 		}
 		case OPT_CONFIG:
 			o->config = optarg;
+			break;
+		case OPT_NO_SANDBOX:
+			o->no_sandbox = true;
 			break;
 		case OPT_VERSION:
 			fprintf(out, "hvrun %s\n", HVRUN_VERSION);

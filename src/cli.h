@@ -17,6 +17,7 @@ struct hvrun_options {
 	unsigned nimages;
 	unsigned smp;                /* --smp N: VPs per partition (1 = default) */
 	const char *config;          /* --config FILE */
+	bool no_sandbox;             /* --no-sandbox: no seccomp filters (debugging) */
 	uint64_t mem_size;
 	double timeout;          /* seconds; 0 = none */
 	bool trace;

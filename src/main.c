@@ -16,6 +16,7 @@
 #include "vmm/exitcode.h"
 #include "vmm/kvm.h"
 #include "vmm/log.h"
+#include "vmm/sandbox.h"
 
 /* One partition of this run: created, started, run on a thread of its own. */
 struct run_slot {
@@ -140,6 +141,7 @@ static int build_configs(const struct hvrun_options *o, struct part_config_set *
 		if (!c->cmdline)
 			c->cmdline = o->cmdline;
 		c->hv_vendor_id = o->hv_vendor_id;
+		c->sandbox = !o->no_sandbox;
 		c->console_out = stdout;
 		if (set->count > 1) {
 			snprintf(set->prefixes[i], sizeof(set->prefixes[i]), "[%s] ", c->name);
@@ -225,6 +227,12 @@ int main(int argc, char **argv)
 			slots[i].running = 1;
 		else
 			pr_err("cannot start a thread for partition %u", i);
+	}
+	if (!opts.no_sandbox && vmm_sandbox_enter(VMM_ROLE_MAIN) < 0) {
+		pr_err("cannot enter the seccomp sandbox: stopping (use --no-sandbox to run without it)");
+		for (unsigned i = 0; i < nslots; i++)
+			if (slots[i].running)
+				part_request_stop(slots[i].p, HVRUN_EXIT_HOST_ERROR);
 	}
 	for (unsigned i = 0; i < nslots; i++) {
 		if (!slots[i].running)

@@ -20,6 +20,7 @@
 #include "partition/services.h"
 #include "vmm/exitcode.h"
 #include "vmm/log.h"
+#include "vmm/sandbox.h"
 
 /* The synthetic MSR range hvrun traps to userspace (0x40000000..0x400001FF). */
 #define PART_TRAPPED_MSR_COUNT HV_SYNTHETIC_MSR_COUNT
@@ -593,6 +594,13 @@ static int run_vp(struct part_vp *pvp)
 	struct partition *p = pvp->vp.owner;
 	int status, ret;
 
+	/* Least privilege from here on: the thread may only run and serve its VP. */
+	if (p->cfg.sandbox && (ret = vmm_sandbox_enter(VMM_ROLE_VCPU)) < 0) {
+		pr_err("VP %u: cannot enter the seccomp sandbox (%d): use --no-sandbox to run without it",
+		       pvp->vp.index, ret);
+		vp_stopped(p, HVRUN_EXIT_HOST_ERROR);
+		return ret;
+	}
 	pvp->thread = pthread_self();
 	__atomic_store_n(&pvp->running, true, __ATOMIC_RELEASE);
 	ret = vp_run(&pvp->vp, &status);

@@ -36,6 +36,7 @@ struct part_config {
 	const char *hv_vendor_id;  /* NULL: "Microsoft Hv" */
 	uint64_t vtl1_mem_size;    /* VTL1 private memory; 0: HVRUN_VTL1_MEM_DEFAULT */
 	struct part_fabric *fabric;  /* SynIC connections to other partitions (NULL: none) */
+	bool sandbox;              /* VP threads enter the seccomp "vcpu" role before running */
 	const char *secure_kernel; /* VTL1 image the loader starts first; NULL: VTL0 alone */
 };
 
