@@ -153,13 +153,13 @@ uint64_t hc_execute(const struct hc_table *t, const struct hc_regs *regs, const 
 	if (in_len > HC_PAGE_SIZE || out_len > HC_PAGE_SIZE)
 		return hc_result(HV_STATUS_INVALID_HYPERCALL_INPUT, 0);
 
-	memset(in_buf, 0, sizeof(in_buf));
 	if (ctl.fast) {
 		/* Fast calls carry input in RDX:R8 and cannot return output without XMM support. */
 		if (in_len > HC_FAST_INPUT_MAX || out_len)
 			return hc_result(HV_STATUS_INVALID_HYPERCALL_INPUT, 0);
 		memcpy(in_buf, &regs->rdx, 8);
 		memcpy(in_buf + 8, &regs->r8, 8);
+		in_len = HC_FAST_INPUT_MAX;     /* the handler sees exactly RDX:R8 */
 	} else {
 		if (in_len && (ret = check_list(regs->rdx, (uint32_t)in_len, mem->gpa_limit)))
 			return hc_result(hc_status_from_errno(ret), 0);
@@ -181,7 +181,8 @@ uint64_t hc_execute(const struct hc_table *t, const struct hc_regs *regs, const 
 		}
 	}
 
-	memset(out_buf, 0, sizeof(out_buf));
+	/* Only the bytes a call may read or write are initialised: the rest is never touched. */
+	memset(out_buf, 0, out_len);
 	args = (struct hc_args){
 		.ctl = &ctl, .in = in_buf, .in_len = (uint32_t)in_len,
 		.out = out_buf, .out_len = (uint32_t)out_len,
