@@ -5,8 +5,10 @@
 Every exit-cost figure is measured twice in the same run, interleaved: under hvrun and under
 bench/raw (a minimal VMM on the bare KVM API: no router, no messages), both booting the same
 guest image (guests/bench/bench.c) with the same command line. The guest times its own loop
-with rdtsc; this script repeats each pair --reps times and reports the median and min-max of
-the per-run medians, and the ratio hvrun/raw. Then process-level figures: exec-to-exit of the
+with rdtsc; this script repeats each pair --reps times (pinned to one CPU) and reports the
+median and min-max of the per-run medians, the ratio hvrun/raw, and the ratio of the lower
+deciles of all batches (robust to other work on a shared machine). Process runs are measured by
+bench/spawn (exec-to-exit wall time, peak RSS). Then process-level figures: exec-to-exit of the
 canary guest (hvrun, raw, QEMU microvm), the full VBS boot (secure kernel + test kernel), peak
 RSS beyond the guest RAM the guest touched, and 1..64 partitions in one hvrun process.
 
@@ -16,8 +18,11 @@ Without a usable /dev/kvm it re-runs itself inside tools/kvm-nested (a QEMU VM w
 every absolute figure there is emulation, only ratios mean anything), or prints SKIP and exits
 77 when that is not set up either.
 
-    bench/run.py [-C BUILD] [--reps N] [--quick] [--json PATH] [--no-nested]
+    bench/run.py [-C BUILD] [--reps N] [--quick] [--only W..] [--no-start] [--json PATH] [--no-nested]
+    bench/run.py --report BUILD/bench-results.json   # the table of an earlier run
     bench/run.py --setup      # apt-get install qemu-system-x86 (the microvm comparison)
+
+docs/performance.md explains every figure and the targets.
 """
 
 import argparse
@@ -26,24 +31,23 @@ import os
 import platform
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# (workload, guest iterations): about the same wall time each; --quick divides by 4.
+# (workload, guest iterations): about the same wall time each (~0.5 s inside kvm-nested, so that
+# many short hvrun and raw runs alternate); --quick divides by 4.
 WORKLOADS = [
-    ("pio", 20000),
-    ("msr", 20000),
-    ("hcfast", 20000),
-    ("hcslow", 20000),
-    ("vtl", 5000),
-    ("intercept", 5000),
+    ("pio", 10000),
+    ("msr", 10000),
+    ("hcfast", 10000),
+    ("hcslow", 10000),
+    ("vtl", 2500),
+    ("intercept", 2500),
 ]
 
 DESCRIPTIONS = {
@@ -56,6 +60,7 @@ DESCRIPTIONS = {
 }
 
 PARTITION_COUNTS = [1, 8, 32, 64]
+ATTRIBUTION = "pio"        # also run raw with hvrun's sync_regs setting on this workload
 NESTED_ENV = "HVRUN_BENCH_INSIDE"
 
 
@@ -76,37 +81,33 @@ def _tmpdir():
     return "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
 
 
-def spawn(cmd, timeout):
-    """exec-to-exit wall time, exit status and peak RSS of one process (posix_spawn + wait4)."""
+SPAWN = None     # bench/spawn, set in main()
+
+
+def spawn(cmd, timeout, no_thp=False):
+    """exec-to-exit wall time, exit status and peak RSS of one process, measured by bench/spawn.
+
+    no_thp: without transparent huge pages, so that RSS counts guest RAM in 4 KiB pages."""
     d = _tmpdir()
-    with tempfile.TemporaryFile(dir=d) as fo, tempfile.TemporaryFile(dir=d) as fe:
+    with tempfile.TemporaryFile(dir=d) as fo, tempfile.TemporaryFile(dir=d) as fe, \
+            tempfile.NamedTemporaryFile(dir=d, mode="r") as rep:
         actions = [
             (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
             (os.POSIX_SPAWN_DUP2, fo.fileno(), 1),
             (os.POSIX_SPAWN_DUP2, fe.fileno(), 2),
         ]
-        t0 = time.perf_counter_ns()
-        pid = os.posix_spawnp(cmd[0], cmd, os.environ, file_actions=actions)
-        killer = threading.Timer(timeout, lambda: _kill(pid))
-        killer.start()
-        try:
-            _, wstatus, ru = os.wait4(pid, 0)
-        finally:
-            killer.cancel()
-        t1 = time.perf_counter_ns()
+        argv = [SPAWN, "--timeout", str(int(timeout))] + (["--no-thp"] if no_thp else []) + \
+            [rep.name, "--"] + cmd
+        pid = os.posix_spawn(SPAWN, argv, os.environ, file_actions=actions)
+        _, wstatus = os.waitpid(pid, 0)
         fo.seek(0)
         fe.seek(0)
         out = fo.read().decode(errors="replace")
         err = fe.read().decode(errors="replace")
-    status = os.waitstatus_to_exitcode(wstatus)
-    return Result(status, t1 - t0, ru.ru_maxrss, out, err)
-
-
-def _kill(pid):
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+        m = re.match(r"status=(\d+) wall_ns=(\d+) maxrss_kib=(\d+)", rep.read())
+    if os.waitstatus_to_exitcode(wstatus) != 0 or not m:
+        raise RuntimeError("bench/spawn failed on %s: %s" % (" ".join(cmd), tail(err)))
+    return Result(int(m.group(1)), int(m.group(2)), int(m.group(3)), out, err)
 
 
 def kvm_usable():
@@ -130,6 +131,16 @@ def stats(values):
     }
 
 
+def quantile(values, q):
+    v = sorted(values)
+    if not v:
+        return float("nan")
+    i = q * (len(v) - 1)
+    lo = int(i)
+    hi = min(lo + 1, len(v) - 1)
+    return v[lo] + (v[hi] - v[lo]) * (i - lo)
+
+
 def tail(text, n=6):
     return "\n".join(text.strip().splitlines()[-n:])
 
@@ -139,6 +150,7 @@ def tail(text, n=6):
 
 BENCH_RE = re.compile(r"^BENCH name=(\S+) iters=(\d+) batches=(\d+) tsc_per_iter_median=(\d+) "
                       r"min=(\d+) max=(\d+) tsc_hz=(\d+)", re.M)
+BATCHES_RE = re.compile(r"^BENCHBATCHES name=\S+ tsc_per_iter=([\d,]+)", re.M)
 RAWHOST_RE = re.compile(r"^RAWHOST name=\S+ iters=(\d+) exits=(\d+) wall_ns=(\d+) "
                         r"wall_ns_per_iter=(\d+)", re.M)
 
@@ -163,6 +175,8 @@ def parse_bench(res, what):
         "process_wall_ns": res.wall_ns,
         "maxrss_kib": res.maxrss_kib,
     }
+    b = BATCHES_RE.search(res.out)
+    run["batch_ns"] = [int(x) * 1e9 / hz for x in b.group(1).split(",")] if b else []
     h = RAWHOST_RE.search(res.err)
     if h:
         run["host_exits"] = int(h.group(2))
@@ -170,7 +184,19 @@ def parse_bench(res, what):
     return run
 
 
-def run_workloads(a, paths, log):
+def run_workloads(a, paths, log, errors):
+    # One CPU for every run: no migrations between runs or in the middle of a batch (inside
+    # kvm-nested a migration between the VM's vCPUs can also make the TSC jump).
+    cpus = os.sched_getaffinity(0)
+    if not a.no_pin and len(cpus) > 1:
+        os.sched_setaffinity(0, {max(cpus)})
+    try:
+        return _run_workloads(a, paths, log, errors)
+    finally:
+        os.sched_setaffinity(0, cpus)
+
+
+def _run_workloads(a, paths, log, errors):
     results = {}
     for name, iters in WORKLOADS:
         if a.only and name not in a.only:
@@ -181,15 +207,34 @@ def run_workloads(a, paths, log):
                   "--cmdline", cmdline, paths["bench"]]
         raw_cmd = [paths["raw"], "--timeout", str(a.timeout), "--cmdline", cmdline, paths["bench"]]
         runs = {"hvrun": [], "raw": []}
+        order0 = [("hvrun", hv_cmd), ("raw", raw_cmd)]
+        if name == ATTRIBUTION:
+            # raw with hvrun's sync_regs setting (REGS | SREGS on every exit): splits hvrun's
+            # extra cost into KVM's share (copying state out) and hvrun's own (decode, route).
+            runs["raw_sync_all"] = []
+            order0.append(("raw_sync_all", raw_cmd[:1] + ["--sync", "all"] + raw_cmd[1:]))
+        if name == "hcfast":
+            # The fast-hypercall target compares with raw port I/O: measure that here too, in
+            # the same interleave, not minutes apart in the pio runs.
+            runs["raw_pio"] = []
+            pio = "pio %d batches=%d" % (n, a.batches)
+            order0.append(("raw_pio", [paths["raw"], "--timeout", str(a.timeout), "--cmdline", pio,
+                                       paths["bench"]]))
         log("  %-10s %d iterations x %d runs each" % (name, n, a.reps))
-        for rep in range(a.reps):
-            order = [("hvrun", hv_cmd), ("raw", raw_cmd)]
-            if rep % 2:
-                order.reverse()                     # alternate who goes first: drift cancels
-            for who, cmd in order:
-                runs[who].append(parse_bench(spawn(cmd, a.timeout + 30), "%s %s" % (who, name)))
+        try:
+            for rep in range(a.reps):
+                order = list(order0)
+                if rep % 2:
+                    order.reverse()                 # alternate who goes first: drift cancels
+                for who, cmd in order:
+                    runs[who].append(parse_bench(spawn(cmd, a.timeout + 30), "%s %s" % (who, name)))
+        except RuntimeError as e:
+            # One broken workload must not hide the others' figures.
+            log("bench: %s FAILED: %s" % (name, e))
+            errors[name] = str(e)
+            continue
         entry = {"cmdline": cmdline, "description": DESCRIPTIONS[name]}
-        for who in ("hvrun", "raw"):
+        for who in runs:
             entry[who] = {
                 "ns_per_iter": stats([r["ns_per_iter"] for r in runs[who]]),
                 "runs": runs[who],
@@ -197,6 +242,17 @@ def run_workloads(a, paths, log):
         host = [r["host_wall_ns_per_iter"] for r in runs["raw"] if "host_wall_ns_per_iter" in r]
         entry["raw"]["host_wall_ns_per_iter"] = stats(host)
         entry["ratio"] = entry["hvrun"]["ns_per_iter"]["median"] / entry["raw"]["ns_per_iter"]["median"]
+        # A second estimate for a busy machine: the lower decile of every batch of every run.
+        # Contention only adds time; a decile still ignores the odd batch whose TSC jumped.
+        for who in runs:
+            entry[who]["batch_p10_ns"] = quantile([x for r in runs[who] for x in r["batch_ns"]], 0.10)
+        entry["ratio_p10"] = entry["hvrun"]["batch_p10_ns"] / entry["raw"]["batch_p10_ns"]
+        if "raw_sync_all" in runs:
+            rs = entry["raw_sync_all"]
+            rs["ratio_to_raw"] = rs["ns_per_iter"]["median"] / entry["raw"]["ns_per_iter"]["median"]
+            rs["hvrun_ratio"] = entry["hvrun"]["ns_per_iter"]["median"] / rs["ns_per_iter"]["median"]
+            rs["ratio_to_raw_p10"] = rs["batch_p10_ns"] / entry["raw"]["batch_p10_ns"]
+            rs["hvrun_ratio_p10"] = entry["hvrun"]["batch_p10_ns"] / rs["batch_p10_ns"]
         results[name] = entry
     return results
 
@@ -217,7 +273,7 @@ def run_start(a, paths, log):
         if rep % 2:
             pair.reverse()
         for who, cmd in pair:
-            r = spawn(cmd, 60)
+            r = spawn(cmd, 60, no_thp=True)
             if r.status != 0 or "hello from hvrun guest" not in r.out:
                 raise RuntimeError("%s hello failed (status %d):\n%s\n%s" % (who, r.status,
                                                                               tail(r.out), tail(r.err)))
@@ -244,7 +300,7 @@ def run_start(a, paths, log):
         log("  full boot (secure kernel + test kernel), %d runs" % n)
         runs, note = [], None
         for _ in range(n):
-            r = spawn([paths["hvrun"], "-q", "--timeout", "120", "--secure-kernel", sk, tk], 180)
+            r = spawn([paths["hvrun"], "-q", "--timeout", "120", "--secure-kernel", sk, tk], 180, no_thp=True)
             if r.status != 0:
                 note = "testkernel exited with status %d: %s" % (r.status, tail(r.err, 3))
                 break
@@ -264,7 +320,7 @@ def run_start(a, paths, log):
         log("  %d partition%s of hello.elf in one hvrun, %d runs" % (n, "s" if n > 1 else "", reps_n))
         runs = []
         for _ in range(reps_n):
-            r = spawn([paths["hvrun"], "--no-secure-kernel", "-q", "--timeout", "120"] + [hello] * n, 240)
+            r = spawn([paths["hvrun"], "--no-secure-kernel", "-q", "--timeout", "120"] + [hello] * n, 240, no_thp=True)
             if r.status != 0 or r.out.count("hello from hvrun guest") != n:
                 raise RuntimeError("%d partitions failed (status %d): %s" % (n, r.status, tail(r.err)))
             runs.append(r)
@@ -297,7 +353,7 @@ def run_start(a, paths, log):
         log("  QEMU -accel kvm -M microvm exec-to-exit, %d runs" % n)
         runs, note = [], None
         for _ in range(n):
-            r = spawn(cmd, 120)
+            r = spawn(cmd, 120, no_thp=True)
             if r.status != 1:                      # isa-debug-exit: (0 << 1) | 1
                 note = "QEMU exited with %d: %s" % (r.status, tail(r.err, 3))
                 break
@@ -311,6 +367,8 @@ def run_start(a, paths, log):
         if runs:
             out["qemu_microvm"]["hvrun_speedup"] = \
                 out["qemu_microvm"]["ms"]["median"] / c["hvrun_ms"]["median"]
+            out["qemu_microvm"]["raw_speedup"] = \
+                out["qemu_microvm"]["ms"]["median"] / c["raw_ms"]["median"]
     return out
 
 
@@ -318,29 +376,45 @@ def run_start(a, paths, log):
 # targets and the table
 
 def judge(results, start, nested):
-    """[(figure, value text, target text, verdict)] for docs/performance.md's targets."""
+    """[(figure, value text, target text, verdict)] for docs/performance.md's targets.
+
+    An exit-cost target is judged twice: on the ratio of the medians of the runs, and on the
+    ratio of the lower deciles (10th percentiles) of all batches of all runs. Contention from other work on the
+    machine only ever adds time, and adds it unevenly to the two sides; when the two estimates
+    disagree the verdict says so instead of picking one."""
     t = []
 
-    def ratio_target(label, value, limit):
-        if value is None:
+    def ratio_target(label, med, best, limit):
+        if med is None:
             t.append((label, "-", "<= %.2fx" % limit, "not measured"))
+            return
+        value = "%.2fx (p10 %.2fx)" % (med, best)
+        if med <= limit and best <= limit:
+            verdict = "met"
+        elif med > limit and best > limit:
+            verdict = "MISSED"
         else:
-            t.append((label, "%.2fx" % value, "<= %.2fx" % limit, "met" if value <= limit else "MISSED"))
+            verdict = "inconclusive (noise): %s on medians, %s on batch p10" % (
+                "met" if med <= limit else "missed", "met" if best <= limit else "missed")
+        t.append((label, value, "<= %.2fx" % limit, verdict))
 
-    def med(name, who):
+    def fig(name, who):
         e = results.get(name)
-        return e[who]["ns_per_iter"]["median"] if e else None
+        if not e:
+            return None, None
+        return e[who]["ns_per_iter"]["median"], e[who]["batch_p10_ns"]
 
-    pio_hv, pio_raw = med("pio", "hvrun"), med("pio", "raw")
-    ratio_target("routed port I/O / raw port I/O", pio_hv / pio_raw if pio_hv else None, 1.05)
-    hcf = med("hcfast", "hvrun")
-    ratio_target("fast null hypercall / raw port I/O", hcf / pio_raw if hcf and pio_raw else None, 1.10)
-    e = results.get("hcslow")
-    ratio_target("slow hypercall / raw slow hypercall", e["ratio"] if e else None, 1.25)
-    e = results.get("vtl")
-    ratio_target("VTL call+return / raw", e["ratio"] if e else None, 2.5)
-    e = results.get("intercept")
-    ratio_target("intercept round trip / raw", e["ratio"] if e else None, 3.0)
+    def div(x, y):
+        return (x[0] / y[0], x[1] / y[1]) if x[0] and y[0] else (None, None)
+
+    pio_raw = fig("pio", "raw")
+    ratio_target("routed port I/O / raw port I/O", *div(fig("pio", "hvrun"), pio_raw), 1.05)
+    if "raw_pio" in results.get("hcfast", {}):
+        pio_raw = fig("hcfast", "raw_pio")         # measured alongside, see run_workloads
+    ratio_target("fast null hypercall / raw port I/O", *div(fig("hcfast", "hvrun"), pio_raw), 1.10)
+    ratio_target("slow hypercall / raw slow hypercall", *div(fig("hcslow", "hvrun"), fig("hcslow", "raw")), 1.25)
+    ratio_target("VTL call+return / raw", *div(fig("vtl", "hvrun"), fig("vtl", "raw")), 2.5)
+    ratio_target("intercept round trip / raw", *div(fig("intercept", "hvrun"), fig("intercept", "raw")), 3.0)
 
     absolute = "cannot be judged here (nested emulation)" if nested else None
     if start:
@@ -351,8 +425,13 @@ def judge(results, start, nested):
         q = start.get("qemu_microvm", {})
         if q.get("hvrun_speedup"):
             s = q["hvrun_speedup"]
-            t.append(("canary vs QEMU microvm", "%.1fx faster" % s, ">= 10x faster",
-                      "met" if s >= 10 else "MISSED"))
+            verdict = "met" if s >= 10 else "MISSED"
+            if nested:
+                # Emulation slows KVM's and the kernel's work (VM creation, exits) far more than
+                # QEMU's own user-space start-up: the floor itself is compressed here.
+                verdict = "cannot be judged here (nested: even raw is only %.1fx faster)" % \
+                    q.get("raw_speedup", float("nan"))
+            t.append(("canary vs QEMU microvm", "%.1fx faster" % s, ">= 10x faster", verdict))
         else:
             t.append(("canary vs QEMU microvm", "-", ">= 10x faster", "not measured: %s" % q.get("note")))
         fb = start.get("full_boot", {})
@@ -393,17 +472,29 @@ def table(results, start, targets, env):
         lines.append("NESTED EMULATION (tools/kvm-nested): absolute times are meaningless, "
                      "only ratios measured in this run are.")
     lines.append("")
-    hdr = "%-36s %-24s %-24s %s" % ("exit cost, us per iteration", "hvrun median [min-max]",
-                                    "raw median [min-max]", "hvrun/raw")
+    hdr = "%-44s %-22s %-22s %-10s %s" % ("exit cost, us per iteration", "hvrun median [min-max]",
+                                          "raw median [min-max]", "hvrun/raw", "(batch p10)")
     lines.append(hdr)
     lines.append("-" * len(hdr))
     for name, _ in WORKLOADS:
         e = results.get(name)
         if not e:
             continue
-        lines.append("%-36s %-24s %-24s %.2f" % ("%s (%s)" % (name, DESCRIPTIONS[name]),
-                                                  fmt_ns(e["hvrun"]["ns_per_iter"]),
-                                                  fmt_ns(e["raw"]["ns_per_iter"]), e["ratio"]))
+        lines.append("%-44s %-22s %-22s %-10.2f %.2f" % ("%s: %s" % (name, DESCRIPTIONS[name]),
+                                                         fmt_ns(e["hvrun"]["ns_per_iter"]),
+                                                         fmt_ns(e["raw"]["ns_per_iter"]), e["ratio"],
+                                                         e["ratio_p10"]))
+        if "raw_pio" in e:
+            rp = e["raw_pio"]
+            lines.append("%-44s %-22s %-22s %-10.2f %.2f" % (
+                "  %s vs raw pio, run alongside" % name, "", fmt_ns(rp["ns_per_iter"]),
+                e["hvrun"]["ns_per_iter"]["median"] / rp["ns_per_iter"]["median"],
+                e["hvrun"]["batch_p10_ns"] / rp["batch_p10_ns"]))
+        if "raw_sync_all" in e:
+            rs = e["raw_sync_all"]
+            lines.append("%-44s %-22s %-22s %-10.2f %.2f   raw+sregs/raw %.2f (p10 %.2f)" % (
+                "  %s, raw syncing REGS+SREGS like hvrun" % name, "", fmt_ns(rs["ns_per_iter"]),
+                rs["hvrun_ratio"], rs["hvrun_ratio_p10"], rs["ratio_to_raw"], rs["ratio_to_raw_p10"]))
     if start:
         c = start["canary"]
         lines.append("")
@@ -417,6 +508,8 @@ def table(results, start, targets, env):
         if q.get("ms"):
             lines.append("%-36s %-24s %-24s %.3f" % ("canary vs QEMU microvm exec-to-exit", fmt_ms(c["hvrun_ms"]),
                                                       fmt_ms(q["ms"]), c["hvrun_ms"]["median"] / q["ms"]["median"]))
+            lines.append("%-36s %-24s %-24s %.3f" % ("  raw vs QEMU microvm", fmt_ms(c["raw_ms"]),
+                                                      fmt_ms(q["ms"]), c["raw_ms"]["median"] / q["ms"]["median"]))
         else:
             lines.append("%-36s %s" % ("QEMU microvm", "skipped: %s" % q.get("note")))
         fb = start.get("full_boot", {})
@@ -444,11 +537,11 @@ def table(results, start, targets, env):
                 "%.0f" % p["rss_beyond_guest_kib_per_extra_partition"]
                 if "rss_beyond_guest_kib_per_extra_partition" in p else "-"))
     lines.append("")
-    hdr = "%-40s %-16s %-16s %s" % ("target", "this run", "target", "verdict")
+    hdr = "%-38s %-20s %-15s %s" % ("target", "this run", "target", "verdict")
     lines.append(hdr)
     lines.append("-" * len(hdr))
     for label, value, target, verdict in targets:
-        lines.append("%-40s %-16s %-16s %s" % (label, value, target, verdict))
+        lines.append("%-38s %-20s %-15s %s" % (label, value, target, verdict))
     return "\n".join(lines)
 
 
@@ -486,17 +579,19 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("-C", "--build-dir", default=None, help="meson build directory (default: build)")
     p.add_argument("--source-dir", default=os.path.dirname(HERE))
-    p.add_argument("--reps", type=int, default=5, help="runs of each benchmark (default 5)")
+    p.add_argument("--reps", type=int, default=9, help="runs of each benchmark (default 9)")
     p.add_argument("--start-reps", type=int, default=20, help="runs of the canary (default 20)")
-    p.add_argument("--batches", type=int, default=20, help="timed batches per guest run (default 20)")
+    p.add_argument("--batches", type=int, default=50, help="timed batches per guest run (default 50)")
     p.add_argument("--timeout", type=int, default=300, help="seconds per guest run")
     p.add_argument("--quick", action="store_true", help="fewer iterations and runs")
     p.add_argument("--only", nargs="*", help="only these workloads (pio msr hcfast hcslow vtl intercept)")
     p.add_argument("--no-start", action="store_true", help="skip the process-level figures")
+    p.add_argument("--no-pin", action="store_true", help="do not pin the exit benchmarks to one CPU")
     p.add_argument("--json", default=None, help="results file (default BUILD/bench-results.json)")
     p.add_argument("--no-nested", action="store_true", help="SKIP instead of using tools/kvm-nested")
     p.add_argument("--nested-timeout", type=int, default=3000)
     p.add_argument("--setup", action="store_true", help="install qemu-system-x86 and exit")
+    p.add_argument("--report", metavar="JSON", help="print the table of an earlier run's results file")
     a = p.parse_args()
 
     def log(msg):
@@ -504,21 +599,36 @@ def main():
 
     if a.setup:
         return setup()
+    if a.report:
+        with open(a.report) as f:
+            doc = json.load(f)
+        start = doc.get("process")
+        if start:
+            start["partitions"] = {int(k): v for k, v in start["partitions"].items()}
+            q = start.get("qemu_microvm", {})
+            if q.get("ms") and "raw_speedup" not in q:
+                q["raw_speedup"] = q["ms"]["median"] / start["canary"]["raw_ms"]["median"]
+        targets = judge(doc["workloads"], start, doc["environment"]["nested"])
+        print(table(doc["workloads"], start, targets, doc["environment"]))
+        return 0
     a.source_dir = os.path.abspath(a.source_dir)
     build = os.path.abspath(a.build_dir or os.path.join(a.source_dir, "build"))
     paths = {
         "hvrun": os.path.join(build, "hvrun"),
         "raw": os.path.join(build, "bench", "raw"),
+        "spawn": os.path.join(build, "bench", "spawn"),
         "bench": os.path.join(build, "guests", "bench.elf"),
         "hello": os.path.join(build, "guests", "hello.elf"),
         "testkernel": os.path.join(build, "guests", "testkernel.elf"),
         "securekernel": os.path.join(build, "guests", "securekernel.elf"),
         "microvm": os.path.join(build, "bench", "microvm-exit.elf"),
     }
-    for k in ("hvrun", "raw", "bench", "hello"):
+    for k in ("hvrun", "raw", "spawn", "bench", "hello"):
         if not os.path.exists(paths[k]):
             log("bench: %s is missing: build first (ninja -C %s)" % (paths[k], build))
             return 1
+    global SPAWN
+    SPAWN = paths["spawn"]
     if not kvm_usable():
         if os.environ.get(NESTED_ENV):
             log("bench: inside %s but /dev/kvm is not usable" % os.environ[NESTED_ENV])
@@ -529,8 +639,8 @@ def main():
     env = {
         "nested": nested,
         "where": "inside tools/kvm-nested (QEMU TCG, nested KVM)" if nested else "native /dev/kvm",
-        "reps_note": "%d runs of each exit benchmark, hvrun and raw interleaved; "
-                     "times are per iteration of the guest loop" % a.reps,
+        "reps_note": "%d runs of each exit benchmark, hvrun and raw interleaved%s; "
+                     "times are per iteration of the guest loop" % (a.reps, "" if a.no_pin else ", on one CPU"),
         "host": platform.node(),
         "kernel": platform.release(),
         "cpu": _cpu_model(),
@@ -539,22 +649,28 @@ def main():
     }
     log("bench: exit costs (%s)" % env["where"])
     t0 = time.time()
-    try:
-        results = run_workloads(a, paths, log)
-        start = None if a.no_start else (log("bench: process-level figures") or run_start(a, paths, log))
-    except RuntimeError as e:
-        log("bench: FAILED: %s" % e)
-        return 1
+    errors = {}
+    results = run_workloads(a, paths, log, errors)
+    start = None
+    if not a.no_start:
+        log("bench: process-level figures")
+        try:
+            start = run_start(a, paths, log)
+        except RuntimeError as e:
+            log("bench: process-level figures FAILED: %s" % e)
+            errors["process"] = str(e)
     targets = judge(results, start, nested)
     env["seconds"] = round(time.time() - t0, 1)
     print(table(results, start, targets, env))
+    for what, e in errors.items():
+        print("FAILED: %s: %s" % (what, e.splitlines()[0] if e else "?"))
     out = a.json or os.path.join(build, "bench-results.json")
-    doc = {"environment": env, "workloads": results, "process": start,
+    doc = {"environment": env, "workloads": results, "process": start, "errors": errors,
            "targets": [dict(zip(("figure", "value", "target", "verdict"), t)) for t in targets]}
     with open(out, "w") as f:
         json.dump(doc, f, indent=1, sort_keys=False, default=str)
     log("bench: wrote %s (%.0f s)" % (out, env["seconds"]))
-    return 0
+    return 1 if errors else 0
 
 
 def _cpu_model():

@@ -169,6 +169,14 @@ int main(int argc, char **argv)
 	bool usage;
 	int ret, status;
 
+	/*
+	 * Give stdio its buffers now: left to itself, glibc sizes them on the first write with
+	 * fstat/ioctl(TCGETS) calls that the VP threads' seccomp filter does not allow.
+	 */
+	static char out_buf[8192];
+	setvbuf(stdout, out_buf, _IOFBF, sizeof(out_buf));
+	setvbuf(stderr, NULL, _IONBF, 0);
+
 	switch (cli_parse(argc, argv, &opts, stdout, err, sizeof(err))) {
 	case CLI_DONE:
 		return 0;
