@@ -38,4 +38,11 @@ const char *vmm_sandbox_role_name(enum vmm_thread_role role);
  */
 size_t vmm_sandbox_allowed(enum vmm_thread_role role, const char **names, size_t max);
 
+/*
+ * The KVM ioctl requests by name: those the vcpu role allows (run_time), or those src/vmm/kvm.c
+ * makes only while opening /dev/kvm (set-up). A unit test checks that every request kvm.c makes
+ * is in one of the two lists, so a new ioctl cannot be added without deciding which.
+ */
+size_t vmm_sandbox_kvm_requests(bool run_time, const char **names, size_t max);
+
 #endif /* VMM_SANDBOX_H */

@@ -56,6 +56,8 @@ int vmm_vic_raise(struct vmm_vic *v, uint8_t vector, bool auto_eoi)
 	pthread_mutex_lock(&v->lock);
 	fresh = !test_bit(v->irr, vector);
 	set_bit(v->irr, vector);
+	if (fresh)
+		__atomic_add_fetch(&v->pending, 1, __ATOMIC_RELEASE);
 	if (auto_eoi)
 		set_bit(v->auto_eoi, vector);
 	else
@@ -95,6 +97,7 @@ void vmm_vic_ack(struct vmm_vic *v, uint8_t vector)
 	pthread_mutex_lock(&v->lock);
 	if (test_bit(v->irr, vector)) {
 		clear_bit(v->irr, vector);
+		__atomic_sub_fetch(&v->pending, 1, __ATOMIC_RELEASE);
 		if (!test_bit(v->auto_eoi, vector))
 			set_bit(v->isr, vector);
 		v->injected++;

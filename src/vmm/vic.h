@@ -18,6 +18,7 @@ struct vmm_vic {
 	uint64_t isr[4];
 	uint64_t auto_eoi[4];       /* vectors acknowledged without entering the ISR */
 	uint8_t tpr;                /* task priority: 7:4 class */
+	int pending;                /* vectors in IRR (atomic read without the lock: a fast path) */
 	uint64_t raised, injected, eois;
 };
 
@@ -26,6 +27,12 @@ void vmm_vic_fini(struct vmm_vic *v);
 
 /* Make `vector` (16..255) pending; thread-safe. 1 if it was not pending yet, 0 if it was. */
 int vmm_vic_raise(struct vmm_vic *v, uint8_t vector, bool auto_eoi);
+/* Cheap, lock-free: is any vector pending at all? (A raise after it is seen through the kick.) */
+static inline bool vmm_vic_any_pending(const struct vmm_vic *v)
+{
+	return __atomic_load_n(&v->pending, __ATOMIC_ACQUIRE) != 0;
+}
+
 /* The vector to deliver now (priority above TPR and the highest in service), or -1. */
 int vmm_vic_deliverable(struct vmm_vic *v);
 /* The guest took `vector`: IRR -> ISR (or straight out for auto-EOI vectors). */

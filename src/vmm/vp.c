@@ -309,6 +309,10 @@ static int inject_interrupts(struct vp *vp)
 
 	if (!vp->vic || vp->active_vtl != 0)
 		return 0;
+	if (!vmm_vic_any_pending(vp->vic)) {
+		c->run->request_interrupt_window = 0;
+		return 0;
+	}
 	vector = vmm_vic_deliverable(vp->vic);
 	if (vector < 0) {
 		c->run->request_interrupt_window = 0;

@@ -17,7 +17,9 @@ static void test_priority_and_eoi(void **state)
 	(void)state;
 	assert_int_equal(vmm_vic_init(&v), 0);
 	assert_int_equal(vmm_vic_deliverable(&v), -1);
+	assert_false(vmm_vic_any_pending(&v));
 	assert_int_equal(vmm_vic_raise(&v, 3, false), -EINVAL);      /* exceptions are not IRQs */
+	assert_false(vmm_vic_any_pending(&v));
 	assert_int_equal(vmm_vic_raise(&v, 0x31, false), 1);
 	assert_int_equal(vmm_vic_raise(&v, 0x31, false), 0);         /* already pending */
 	assert_int_equal(vmm_vic_raise(&v, 0x52, false), 1);
@@ -27,7 +29,9 @@ static void test_priority_and_eoi(void **state)
 	assert_int_equal(vmm_vic_deliverable(&v), -1);
 	vmm_vic_eoi(&v);
 	assert_int_equal(vmm_vic_deliverable(&v), 0x31);
+	assert_true(vmm_vic_any_pending(&v));
 	vmm_vic_ack(&v, 0x31);
+	assert_false(vmm_vic_any_pending(&v));          /* the fast path sees an empty IRR */
 	vmm_vic_eoi(&v);
 	assert_int_equal(vmm_vic_deliverable(&v), -1);
 	assert_int_equal(v.injected, 2);
