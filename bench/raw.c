@@ -376,7 +376,11 @@ static uint16_t enable_vp_vtl(const uint8_t *in)
 	struct initial_context c;
 	struct kvm_regs regs = { 0 };
 	struct kvm_sregs s = { 0 };
-	struct { struct kvm_msrs h; struct kvm_msr_entry e; } pat = { .h.nmsrs = 1, .e.index = 0x277 };
+	/* kvm_msrs ends in a flexible array: a union gives it room for one entry in ISO C. */
+	union {
+		struct kvm_msrs h;
+		unsigned char raw[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
+	} pat = { .raw = { 0 } };
 
 	if (!R.vtl1_vm || R.v[1].vcpu >= 0)
 		return HV_STATUS_INVALID_VTL_STATE;
@@ -404,7 +408,9 @@ static uint16_t enable_vp_vtl(const uint8_t *in)
 	regs.rsp = c.rsp;
 	regs.rflags = c.rflags | 2;
 	set_state(1, &regs, &s);
-	pat.e.data = c.pat;
+	pat.h.nmsrs = 1;
+	pat.h.entries[0].index = 0x277;
+	pat.h.entries[0].data = c.pat;
 	if (c.pat && xioctl(R.v[1].vcpu, KVM_SET_MSRS, &pat) != 1)
 		die("KVM_SET_MSRS PAT: %s", strerror(errno));
 	return 0;

@@ -31,6 +31,7 @@ static unsigned nslots;
 static struct partition *fabric_parts[PART_CONFIG_MAX];
 static struct part_fabric fabric;
 static volatile sig_atomic_t timed_out;
+static volatile sig_atomic_t stop_signal;   /* SIGINT/SIGTERM that stopped the run, for the report */
 
 #define SIG_KICK SIGUSR1
 
@@ -45,6 +46,8 @@ static void on_signal(int sig)
 
 	if (sig == SIGALRM)
 		timed_out = 1;
+	else
+		stop_signal = sig;
 	for (unsigned i = 0; i < nslots; i++) {
 		if (!slots[i].running)
 			continue;
@@ -236,6 +239,8 @@ int main(int argc, char **argv)
 		else
 			pr_err("cannot start a thread for partition %u", i);
 	}
+	if (stop_signal)   /* arrived before the threads ran: on_signal saw no running slot */
+		on_signal(stop_signal);
 	if (!opts.no_sandbox && vmm_sandbox_enter(VMM_ROLE_MAIN) < 0) {
 		pr_err("cannot enter the seccomp sandbox: stopping (use --no-sandbox to run without it)");
 		for (unsigned i = 0; i < nslots; i++)
@@ -253,6 +258,8 @@ int main(int argc, char **argv)
 	}
 	if (timed_out)
 		pr_warn("stopped after the %g s timeout", opts.timeout);
+	if (stop_signal)
+		pr_warn("stopped by %s", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
 	status = summary_status();
 	destroy_all();
 	vmm_kvm_close(&kvm);

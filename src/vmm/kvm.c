@@ -281,45 +281,49 @@ int vmm_vcpu_set_sregs(struct vmm_vcpu *vcpu, const struct kvm_sregs *sregs)
 	return ret < 0 ? ret : 0;
 }
 
+/*
+ * A kvm_msrs header followed by room for VMM_MSR_BATCH entries. A union rather than a struct
+ * that embeds kvm_msrs (whose flexible array must be last) keeps the code ISO C for clang too.
+ */
+#define VMM_MSR_BATCH 16
+union vmm_msr_buf {
+	struct kvm_msrs hdr;
+	unsigned char raw[sizeof(struct kvm_msrs) + VMM_MSR_BATCH * sizeof(struct kvm_msr_entry)];
+};
+
 int vmm_vcpu_get_msrs(struct vmm_vcpu *vcpu, const uint32_t *index, uint64_t *value, unsigned n)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[16];
-	} m;
+	union vmm_msr_buf m;
 	int ret;
 
-	if (n > 16)
+	if (n > VMM_MSR_BATCH)
 		return -EINVAL;
 	memset(&m, 0, sizeof(m));
 	m.hdr.nmsrs = n;
 	for (unsigned i = 0; i < n; i++)
-		m.e[i].index = index[i];
+		m.hdr.entries[i].index = index[i];
 	ret = xioctl(vcpu->fd, KVM_GET_MSRS, &m);
 	if (ret < 0)
 		return ret;
 	if ((unsigned)ret != n)
 		return -EINVAL;
 	for (unsigned i = 0; i < n; i++)
-		value[i] = m.e[i].data;
+		value[i] = m.hdr.entries[i].data;
 	return 0;
 }
 
 int vmm_vcpu_set_msrs(struct vmm_vcpu *vcpu, const uint32_t *index, const uint64_t *value, unsigned n)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[16];
-	} m;
+	union vmm_msr_buf m;
 	int ret;
 
-	if (n > 16)
+	if (n > VMM_MSR_BATCH)
 		return -EINVAL;
 	memset(&m, 0, sizeof(m));
 	m.hdr.nmsrs = n;
 	for (unsigned i = 0; i < n; i++) {
-		m.e[i].index = index[i];
-		m.e[i].data = value[i];
+		m.hdr.entries[i].index = index[i];
+		m.hdr.entries[i].data = value[i];
 	}
 	ret = xioctl(vcpu->fd, KVM_SET_MSRS, &m);
 	if (ret < 0)

@@ -5,14 +5,16 @@
  * and it cannot be opened.
  *
  *   run_guest [--needs-kvm] [--status N] [--stdout STR]... [--stderr STR]... [--no-stderr STR]...
- *             [--min-seconds S] [--limit SECONDS] [--signal SIG --after SECONDS]
+ *             [--min-seconds S] [--limit SECONDS] [--signal SIG --after SECONDS [--after-stdout STR]]
  *             [--max-rss-kb KB] [--rss-growth-kb KB] -- HVRUN [ARGS...]
  *
  *   --signal SIG --after S  send SIG (INT, TERM, HUP, ... or a number) to hvrun S seconds after
- *                           it started (resource and signal tests, docs/security.md)
+ *                           it started, or after STR first appeared on its stdout with
+ *                           --after-stdout (the guest is running then: set-up can be slow)
  *   --max-rss-kb KB         fail if hvrun's peak resident set (wait4 ru_maxrss = VmHWM) exceeds KB
- *   --rss-growth-kb KB      sample VmRSS every 100 ms; fail if it grows by more than KB after the
- *                           first sample (a leak per exit shows up in a long exit storm)
+ *   --rss-growth-kb KB      sample VmRSS every 100 ms once the guest has printed something; fail
+ *                           if it grows by more than KB after that first sample (a leak per exit
+ *                           shows up in a long exit storm)
  * The peak RSS is printed with the result line either way.
  */
 #define _GNU_SOURCE
@@ -102,6 +104,8 @@ int main(int argc, char **argv)
 	int nout = 0, nerr = 0, nnot = 0, want_status = 0, needs_kvm = 0, i, failed = 0;
 	double limit = 120, min_seconds = 0, start, elapsed, signal_after = -1;
 	int signal_num = 0, signal_sent = 0;
+	const char *signal_when = NULL;
+	double signal_from = -1;
 	long max_rss_kb = -1, rss_growth_kb = -1, rss_first = -1, rss_max = -1;
 	double next_sample = 0;
 	struct rusage ru;
@@ -129,6 +133,8 @@ int main(int argc, char **argv)
 			signal_num = parse_signal(argv[++i]);
 		else if (!strcmp(argv[i], "--after") && i + 1 < argc)
 			signal_after = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--after-stdout") && i + 1 < argc)
+			signal_when = argv[++i];
 		else if (!strcmp(argv[i], "--max-rss-kb") && i + 1 < argc)
 			max_rss_kb = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--rss-growth-kb") && i + 1 < argc)
@@ -173,16 +179,20 @@ int main(int argc, char **argv)
 		struct pollfd pf[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
 		int left = (int)((limit - (now() - start)) * 1000);
 		double t = now() - start;
-		if (signal_num > 0 && !signal_sent) {
-			if (t >= signal_after) {
+		if (signal_num > 0 && signal_from < 0 && (!signal_when || (out.buf && strstr(out.buf, signal_when))))
+			signal_from = t;
+		if (signal_num > 0 && !signal_sent && signal_from < 0 && left > 50)
+			left = 50;                          /* poll stdout for --after-stdout */
+		if (signal_num > 0 && !signal_sent && signal_from >= 0) {
+			if (t >= signal_from + signal_after) {
 				kill(pid, signal_num);
 				signal_sent = 1;
 				printf("run_guest: sent signal %d after %.3f s\n", signal_num, t);
-			} else if ((int)((signal_after - t) * 1000) + 1 < left) {
-				left = (int)((signal_after - t) * 1000) + 1;
+			} else if ((int)((signal_from + signal_after - t) * 1000) + 1 < left) {
+				left = (int)((signal_from + signal_after - t) * 1000) + 1;
 			}
 		}
-		if (rss_growth_kb >= 0) {
+		if (rss_growth_kb >= 0 && out.len) {
 			if (t >= next_sample) {
 				long kb = vm_rss_kb(pid);
 				if (kb >= 0 && rss_first < 0)

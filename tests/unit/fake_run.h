@@ -9,7 +9,9 @@
 
 #include <linux/kvm.h>
 
-#define FAKE_RUN_SIZE 4096u
+/* Like KVM's mapping on x86: struct kvm_run, then the port I/O data page at 4096. */
+#define FAKE_RUN_SIZE 8192u
+#define FAKE_RUN_IO_OFFSET 4096u
 
 static inline struct kvm_run *fake_run_new(void)
 {
@@ -39,11 +41,11 @@ static inline void fake_run_io(struct kvm_run *run, uint16_t port, int out, uint
 	run->io.size = size;
 	run->io.port = port;
 	run->io.count = count;
-	run->io.data_offset = 2048;
-	memset((uint8_t *)run + 2048, 0, 1024);
+	run->io.data_offset = FAKE_RUN_IO_OFFSET;
+	memset((uint8_t *)run + FAKE_RUN_IO_OFFSET, 0, 1024);
 	for (uint32_t i = 0; i < count && (uint64_t)(i + 1) * size <= 1024; i++) {
 		uint64_t v = first_value + i;
-		memcpy((uint8_t *)run + 2048 + (size_t)i * size, &v, size);
+		memcpy((uint8_t *)run + FAKE_RUN_IO_OFFSET + (size_t)i * size, &v, size);
 	}
 }
 
