@@ -390,26 +390,13 @@ static void seg_from_gdt(struct hv_x64_segment *s, uint16_t sel)
 	}
 }
 
-struct table_register {
-	uint16_t pad[3];
-	uint16_t limit;
-	uint64_t base;
-};
-
-struct initial_vp_context {
-	uint64_t rip, rsp, rflags;
-	struct hv_x64_segment cs, ds, es, fs, gs, ss, tr, ldtr;
-	struct table_register idtr, gdtr;
-	uint64_t efer, cr0, cr3, cr4, msr_cr_pat;
-};
-_Static_assert(sizeof(struct initial_vp_context) == 0xE0, "HV_INITIAL_VP_CONTEXT");
 
 struct enable_vp_vtl {
 	uint64_t partition_id;
 	uint32_t vp_index;
 	uint8_t target_vtl;
 	uint8_t reserved[3];
-	struct initial_vp_context ctx;
+	struct hv_initial_vp_context ctx;
 };
 
 static int enable_vtl1(void)

@@ -84,19 +84,7 @@ static inline bool hv_enable_hypercalls(void *page)
 
 /* ---- HV_INITIAL_VP_CONTEXT ---------------------------------------------------------------- */
 
-struct hv_table_register {
-	uint16_t pad[3];
-	uint16_t limit;
-	uint64_t base;
-};
-
-struct hv_initial_vp_context {
-	uint64_t rip, rsp, rflags;
-	struct hv_x64_segment cs, ds, es, fs, gs, ss, tr, ldtr;
-	struct hv_table_register idtr, gdtr;
-	uint64_t efer, cr0, cr3, cr4, msr_cr_pat;
-};
-_Static_assert(sizeof(struct hv_initial_vp_context) == 0xE0, "HV_INITIAL_VP_CONTEXT");
+/* struct hv_initial_vp_context: hv/message.h (shared with hvrun). */
 
 /* HvCallStartVirtualProcessor input: u64 PartitionId, u32 VpIndex, u8 TargetVtl, 3 rsvd, ctx. */
 struct hv_start_vp_input {

@@ -93,20 +93,7 @@
 #define HV_MAP_GPA_READABLE 0x1u
 #define HV_MAP_GPA_NONE     0x0u
 
-/* HV_INITIAL_VP_CONTEXT, as HvCallEnableVpVtl carries it. */
-struct hv_table_register {
-	uint16_t pad[3];
-	uint16_t limit;
-	uint64_t base;
-};
-
-struct hv_initial_vp_context {
-	uint64_t rip, rsp, rflags;
-	struct hv_x64_segment cs, ds, es, fs, gs, ss, tr, ldtr;
-	struct hv_table_register idtr, gdtr;
-	uint64_t efer, cr0, cr3, cr4, msr_cr_pat;
-};
-_Static_assert(sizeof(struct hv_initial_vp_context) == 0xE0, "HV_INITIAL_VP_CONTEXT");
+/* HV_INITIAL_VP_CONTEXT (struct hv_initial_vp_context) is in hv/message.h, shared with hvrun. */
 
 struct hv_enable_vp_vtl {
 	uint64_t partition_id;

@@ -18,25 +18,6 @@
 
 struct partition;
 
-/* HV_INITIAL_VP_CONTEXT (TLFS), as HvCallEnableVpVtl carries it. */
-struct hv_table_register {
-	uint16_t pad[3];
-	uint16_t limit;
-	uint64_t base;
-};
-
-struct hv_initial_vp_context {
-	uint64_t rip, rsp, rflags;
-	struct hv_x64_segment cs, ds, es, fs, gs, ss, tr, ldtr;
-	struct hv_table_register idtr, gdtr;
-	uint64_t efer, cr0, cr3, cr4, msr_cr_pat;
-};
-_Static_assert(sizeof(struct hv_table_register) == 16, "HV_X64_TABLE_REGISTER");
-_Static_assert(sizeof(struct hv_initial_vp_context) == 0xE0, "HV_INITIAL_VP_CONTEXT");
-_Static_assert(offsetof(struct hv_initial_vp_context, cs) == 0x18, "context cs");
-_Static_assert(offsetof(struct hv_initial_vp_context, idtr) == 0x98, "context idtr");
-_Static_assert(offsetof(struct hv_initial_vp_context, efer) == 0xB8, "context efer");
-
 /* HV_VP_VTL_CONTROL inside the VP assist page. */
 #define HV_VP_ASSIST_ENTRY_REASON   0x08u
 #define HV_VP_ASSIST_VINA_STATUS    0x0Cu
