@@ -16,11 +16,19 @@ struct router_entry {
 	void *opaque;
 };
 
+/*
+ * Claims are kept sorted by (message type, base), defaults (size 0) apart, so that a lookup is a
+ * binary search: ranged claims of one type never overlap, so the one with the greatest base not
+ * above the key is the only candidate. Every exit looks up; registration is rare.
+ */
 struct vmm_router {
 	pthread_rwlock_t lock;
 	struct router_entry *entries;
 	size_t count;
 	size_t cap;
+	struct router_entry *defaults;
+	size_t ndefaults;
+	size_t defaults_cap;
 };
 
 bool vmm_msg_key(const struct hv_message *msg, uint64_t *key)
@@ -71,6 +79,7 @@ void vmm_router_destroy(struct vmm_router *router)
 		return;
 	pthread_rwlock_destroy(&router->lock);
 	free(router->entries);
+	free(router->defaults);
 	free(router);
 }
 
@@ -89,6 +98,64 @@ static bool entry_conflicts(const struct vmm_service *a, const struct vmm_servic
 	if (a->size == 0 || b->size == 0)
 		return a->size == b->size;  /* one default per ranged type */
 	return ranges_overlap(a->base, a->size, b->base, b->size);
+}
+
+/* A ranged type's default claims every key no ranged service claims. */
+static bool is_default(const struct vmm_service *svc)
+{
+	return type_is_ranged(svc->msg_type) && svc->size == 0;
+}
+
+static bool sorts_before(const struct vmm_service *svc, uint32_t type, uint64_t base)
+{
+	return svc->msg_type < type || (svc->msg_type == type && svc->base <= base);
+}
+
+/* Index of the first claim that sorts after (type, base). Caller holds the lock. */
+static size_t upper_bound(const struct vmm_router *router, uint32_t type, uint64_t base)
+{
+	size_t lo = 0, hi = router->count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (sorts_before(router->entries[mid].svc, type, base))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int table_insert(struct router_entry **table, size_t *count, size_t *cap, size_t at,
+			const struct vmm_service *svc, void *opaque)
+{
+	if (*count == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		struct router_entry *e = realloc(*table, ncap * sizeof(*e));
+
+		if (!e)
+			return -ENOMEM;
+		*table = e;
+		*cap = ncap;
+	}
+	memmove(&(*table)[at + 1], &(*table)[at], (*count - at) * sizeof(**table));
+	(*table)[at] = (struct router_entry){ .svc = svc, .opaque = opaque };
+	(*count)++;
+	return 0;
+}
+
+static int table_remove(struct router_entry *table, size_t *count, const struct vmm_service *svc,
+			void *opaque)
+{
+	for (size_t i = 0; i < *count; i++) {
+		if (table[i].svc == svc && table[i].opaque == opaque) {
+			memmove(&table[i], &table[i + 1], (*count - i - 1) * sizeof(table[0]));
+			(*count)--;
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 int vmm_router_register(struct vmm_router *router, const struct vmm_service *svc, void *opaque)
@@ -111,24 +178,21 @@ int vmm_router_register(struct vmm_router *router, const struct vmm_service *svc
 	}
 
 	pthread_rwlock_wrlock(&router->lock);
-	for (size_t i = 0; i < router->count; i++) {
-		if (entry_conflicts(router->entries[i].svc, svc)) {
-			pr_debug("router: %s overlaps %s", svc->name, router->entries[i].svc->name);
+	for (size_t i = 0; i < router->count + router->ndefaults; i++) {
+		const struct vmm_service *other = i < router->count ? router->entries[i].svc :
+					      router->defaults[i - router->count].svc;
+		if (entry_conflicts(other, svc)) {
+			pr_debug("router: %s overlaps %s", svc->name, other->name);
 			ret = -EEXIST;
 			goto out;
 		}
 	}
-	if (router->count == router->cap) {
-		size_t cap = router->cap ? router->cap * 2 : 16;
-		struct router_entry *e = realloc(router->entries, cap * sizeof(*e));
-		if (!e) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		router->entries = e;
-		router->cap = cap;
-	}
-	router->entries[router->count++] = (struct router_entry){ .svc = svc, .opaque = opaque };
+	if (is_default(svc))
+		ret = table_insert(&router->defaults, &router->ndefaults, &router->defaults_cap,
+				   router->ndefaults, svc, opaque);
+	else
+		ret = table_insert(&router->entries, &router->count, &router->cap,
+				   upper_bound(router, svc->msg_type, svc->base), svc, opaque);
 out:
 	pthread_rwlock_unlock(&router->lock);
 	return ret;
@@ -136,20 +200,14 @@ out:
 
 int vmm_router_unregister(struct vmm_router *router, const struct vmm_service *svc, void *opaque)
 {
-	int ret = -ENOENT;
+	int ret;
 
 	if (!router || !svc)
 		return -EINVAL;
 	pthread_rwlock_wrlock(&router->lock);
-	for (size_t i = 0; i < router->count; i++) {
-		if (router->entries[i].svc == svc && router->entries[i].opaque == opaque) {
-			memmove(&router->entries[i], &router->entries[i + 1],
-				(router->count - i - 1) * sizeof(router->entries[0]));
-			router->count--;
-			ret = 0;
-			break;
-		}
-	}
+	ret = table_remove(router->entries, &router->count, svc, opaque);
+	if (ret)
+		ret = table_remove(router->defaults, &router->ndefaults, svc, opaque);
 	pthread_rwlock_unlock(&router->lock);
 	return ret;
 }
@@ -158,26 +216,21 @@ int vmm_router_unregister(struct vmm_router *router, const struct vmm_service *s
 static const struct router_entry *find_entry(const struct vmm_router *router,
 					     const struct hv_message *msg)
 {
-	const struct router_entry *fallback = NULL;
 	uint32_t type = msg->header.message_type;
 	uint64_t key;
 	bool ranged = vmm_msg_key(msg, &key);
+	size_t i = upper_bound(router, type, key);
 
-	for (size_t i = 0; i < router->count; i++) {
-		const struct vmm_service *svc = router->entries[i].svc;
+	if (i > 0) {
+		const struct router_entry *e = &router->entries[i - 1];
 
-		if (svc->msg_type != type)
-			continue;
-		if (!ranged || svc->size == 0) {
-			if (!ranged)
-				return &router->entries[i];
-			fallback = &router->entries[i];
-			continue;
-		}
-		if (key >= svc->base && key - svc->base < svc->size)
-			return &router->entries[i];
+		if (e->svc->msg_type == type && (!ranged || key - e->svc->base < e->svc->size))
+			return e;
 	}
-	return fallback;
+	for (i = 0; i < router->ndefaults; i++)
+		if (router->defaults[i].svc->msg_type == type)
+			return &router->defaults[i];
+	return NULL;
 }
 
 const struct vmm_service *vmm_router_lookup(struct vmm_router *router, const struct hv_message *msg)

@@ -304,6 +304,78 @@ static void test_dispatch_propagates_service_error(void **state)
 	assert_int_equal(calls, 1);
 }
 
+/*
+ * The sorted table against a brute-force model: 40 port ranges and 10 MSR ranges registered in a
+ * scrambled order, every third one unregistered again, a default for ports only; every port and
+ * the MSRs around each range must route exactly as a linear scan says.
+ */
+#define MODEL_N 50
+
+static struct hv_message msr_msg(uint32_t index)
+{
+	struct hv_message m = typed_msg(HVMSG_X64_MSR_INTERCEPT);
+
+	((struct hv_x64_msr_intercept *)m.payload.bytes)->msr = index;
+	return m;
+}
+
+static const struct vmm_service *model_lookup(const struct vmm_service *svcs, const bool *live,
+					      const struct vmm_service *def, uint32_t type, uint64_t key)
+{
+	for (int i = 0; i < MODEL_N; i++)
+		if (live[i] && svcs[i].msg_type == type && key >= svcs[i].base &&
+		    key - svcs[i].base < svcs[i].size)
+			return &svcs[i];
+	return type == HVMSG_X64_IO_PORT_INTERCEPT ? def : NULL;
+}
+
+static void test_lookup_matches_linear_model(void **state)
+{
+	struct vmm_router *r = *state;
+	static struct vmm_service svcs[MODEL_N];
+	bool live[MODEL_N] = { false };
+	struct hv_message m;
+
+	for (int i = 0; i < MODEL_N; i++) {
+		bool port = i < 40;
+
+		svcs[i] = (struct vmm_service){
+			.name = "model",
+			.msg_type = port ? HVMSG_X64_IO_PORT_INTERCEPT : HVMSG_X64_MSR_INTERCEPT,
+			/* gaps between claims, sizes 1..7, MSRs high up to test 32-bit keys */
+			.base = port ? 0x100 + (uint64_t)i * 16 : 0x40000000u + (uint64_t)(i - 40) * 64,
+			.size = 1 + (uint64_t)(i % 7),
+			.handle = svc_resume,
+		};
+	}
+	for (int k = 0; k < MODEL_N; k++) {
+		int i = (k * 17) % MODEL_N;   /* 17 is coprime with 50: a permutation */
+
+		assert_int_equal(vmm_router_register(r, &svcs[i], NULL), 0);
+		live[i] = true;
+		if (k == 20)
+			assert_int_equal(vmm_router_register(r, &dflt, NULL), 0);
+	}
+	for (int i = 0; i < MODEL_N; i += 3) {
+		assert_int_equal(vmm_router_unregister(r, &svcs[i], NULL), 0);
+		live[i] = false;
+	}
+	assert_int_equal(vmm_router_unregister(r, &svcs[0], NULL), -ENOENT);
+	for (uint32_t port = 0; port < 0x10000; port++) {
+		m = io_msg((uint16_t)port);
+		assert_ptr_equal(vmm_router_lookup(r, &m),
+				 model_lookup(svcs, live, &dflt, HVMSG_X64_IO_PORT_INTERCEPT, port));
+	}
+	for (uint32_t idx = 0x3fffffff; idx < 0x40000000u + 11 * 64; idx++) {
+		m = msr_msg(idx);
+		assert_ptr_equal(vmm_router_lookup(r, &m),
+				 model_lookup(svcs, live, &dflt, HVMSG_X64_MSR_INTERCEPT, idx));
+	}
+	assert_int_equal(vmm_router_unregister(r, &dflt, NULL), 0);
+	m = io_msg(0x80);
+	assert_null(vmm_router_lookup(r, &m));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,6 +390,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dispatch_loads_declared_state_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dispatch_rejects_undeclared_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dispatch_propagates_service_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lookup_matches_linear_model, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
