@@ -127,7 +127,11 @@ int part_view_add_region(struct part_view *v, uint64_t gpa, uint64_t size, void 
 		ret = -ENOSPC;
 		goto out;
 	}
-	v->regions[v->nregions++] = (struct part_region){ .gpa = gpa, .size = size, .hva = hva };
+	/* Sorted by GPA: the plan walks regions in order and promises slots in GPA order. */
+	unsigned at = v->nregions++;
+	for (; at > 0 && v->regions[at - 1].gpa > gpa; at--)
+		v->regions[at] = v->regions[at - 1];
+	v->regions[at] = (struct part_region){ .gpa = gpa, .size = size, .hva = hva };
 out:
 	pthread_mutex_unlock(&v->lock);
 	return ret;
@@ -179,49 +183,117 @@ static int emit(struct part_slot *out, unsigned max, unsigned *n, uint64_t gpa, 
 	return 0;
 }
 
-static int plan_locked(const struct part_view *v, struct part_slot *out, unsigned max)
+/* First page at or after `from` (and before `limit`) whose protection differs from prot[from]. */
+static uint64_t run_end(const uint8_t *prot, uint64_t from, uint64_t limit)
+{
+	const uint8_t p = prot[from];
+	const uint64_t pattern = 0x0101010101010101ull * p;
+	uint64_t i = from + 1;
+
+	/* A byte at a time to an 8-byte boundary, then a word at a time: commits plan every page. */
+	for (; i < limit && (i & 7); i++)
+		if (prot[i] != p)
+			return i;
+	for (; limit - i >= 8; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, prot + i, sizeof(w));
+		if (w != pattern)
+			break;
+	}
+	for (; i < limit && prot[i] == p; i++)
+		;
+	return i;
+}
+
+/* The view's overlays in GPA order (at most PART_VIEW_MAX_OVERLAYS; GPAs are unique). */
+static unsigned sorted_overlays(const struct part_view *v, const struct part_overlay **out)
 {
 	unsigned n = 0;
+
+	for (unsigned i = 0; i < v->noverlays; i++) {
+		unsigned j = n++;
+
+		for (; j > 0 && out[j - 1]->gpa > v->overlays[i].gpa; j--)
+			out[j] = out[j - 1];
+		out[j] = &v->overlays[i];
+	}
+	return n;
+}
+
+/* A span of pages the plan walks: RAM (with protections) or a private region (prot NULL: RW). */
+struct plan_span {
+	uint64_t gpa;
+	uint64_t npages;
+	uint8_t *hva;
+	const uint8_t *prot;
+	bool merge_first;        /* may the span's first page join the slot before it? */
+};
+
+/*
+ * Emit one span in runs: an overlay inside it replaces its page; between overlays, runs of equal
+ * protection become one slot each (none for no-access runs). *ov walks the sorted overlays, which
+ * the caller's spans visit in GPA order.
+ */
+static int plan_span(const struct plan_span *sp, const struct part_overlay *const *ovs, unsigned nov,
+		     unsigned *ov, struct part_slot *out, unsigned max, unsigned *n)
+{
+	uint64_t end_gpa = sp->gpa + sp->npages * PART_PAGE_SIZE;
+	uint64_t pfn = 0;
 	int ret;
 
-	for (uint64_t pfn = 0; pfn < v->npages; pfn++) {
-		uint64_t gpa = pfn * PART_PAGE_SIZE;
-		const struct part_overlay *ov = v->noverlays ? overlay_at(v, gpa) : NULL;
+	while (*ov < nov && ovs[*ov]->gpa < sp->gpa)
+		(*ov)++;       /* cannot happen (overlays lie in RAM or a region); stay in order anyway */
+	while (pfn < sp->npages) {
+		uint64_t gpa = sp->gpa + pfn * PART_PAGE_SIZE;
+		bool merge = pfn != 0 || sp->merge_first;
+		uint64_t next_ov = *ov < nov && ovs[*ov]->gpa < end_gpa ?
+				   (ovs[*ov]->gpa - sp->gpa) / PART_PAGE_SIZE : sp->npages;
 
-		if (ov) {
-			ret = emit(out, max, &n, gpa, PART_PAGE_SIZE, ov->hva, ov->writable ? 0 : KVM_MEM_READONLY,
-				   true);
+		if (pfn == next_ov) {
+			const struct part_overlay *o = ovs[(*ov)++];
+
+			ret = emit(out, max, n, gpa, PART_PAGE_SIZE, o->hva,
+				   o->writable ? 0 : KVM_MEM_READONLY, merge);
+			pfn++;
+		} else if (sp->prot) {
+			uint8_t p = sp->prot[pfn];
+			uint64_t end = run_end(sp->prot, pfn, next_ov);
+
+			ret = !(p & PART_PROT_R) ? 0 :
+			      emit(out, max, n, gpa, (end - pfn) * PART_PAGE_SIZE, sp->hva + pfn * PART_PAGE_SIZE,
+				   (p & PART_PROT_W) ? 0 : KVM_MEM_READONLY, merge);
+			pfn = end;
 		} else {
-			uint8_t p = v->prot[pfn];
-			if (!(p & PART_PROT_R))
-				continue;
-			ret = emit(out, max, &n, gpa, PART_PAGE_SIZE, v->ram->host + gpa,
-				   (p & PART_PROT_W) ? 0 : KVM_MEM_READONLY, true);
+			ret = emit(out, max, n, gpa, (next_ov - pfn) * PART_PAGE_SIZE,
+				   sp->hva + pfn * PART_PAGE_SIZE, 0, merge);
+			pfn = next_ov;
 		}
 		if (ret)
 			return ret;
 	}
-	/*
-	 * Private regions carry no protections but may hold overlays (VTL1's hypercall page in its
-	 * own memory): page by page like RAM, each region starting a slot of its own.
-	 */
-	for (unsigned i = 0; i < v->nregions; i++) {
+	return 0;
+}
+
+/*
+ * RAM, then the private regions (kept sorted, all above RAM). A region starts a slot of its own
+ * even when its host memory happens to follow RAM's.
+ */
+static int plan_locked(const struct part_view *v, struct part_slot *out, unsigned max)
+{
+	const struct part_overlay *ovs[PART_VIEW_MAX_OVERLAYS];
+	unsigned nov = sorted_overlays(v, ovs), ov = 0, n = 0;
+	struct plan_span ram = { .gpa = 0, .npages = v->npages, .hva = v->ram->host, .prot = v->prot,
+				 .merge_first = true };
+	int ret = plan_span(&ram, ovs, nov, &ov, out, max, &n);
+
+	for (unsigned i = 0; !ret && i < v->nregions; i++) {
 		const struct part_region *r = &v->regions[i];
+		struct plan_span sp = { .gpa = r->gpa, .npages = r->size / PART_PAGE_SIZE, .hva = r->hva };
 
-		for (uint64_t off = 0; off < r->size; off += PART_PAGE_SIZE) {
-			const struct part_overlay *ov = v->noverlays ? overlay_at(v, r->gpa + off) : NULL;
-
-			if (ov)
-				ret = emit(out, max, &n, r->gpa + off, PART_PAGE_SIZE, ov->hva,
-					   ov->writable ? 0 : KVM_MEM_READONLY, off != 0);
-			else
-				ret = emit(out, max, &n, r->gpa + off, PART_PAGE_SIZE, (uint8_t *)r->hva + off, 0,
-					   off != 0);
-			if (ret)
-				return ret;
-		}
+		ret = plan_span(&sp, ovs, nov, &ov, out, max, &n);
 	}
-	return (int)n;
+	return ret ? ret : (int)n;
 }
 
 int part_view_plan(const struct part_view *v, struct part_slot *out, unsigned max)

@@ -48,22 +48,11 @@ static void test_io_data_area_inside_kvm_run_is_refused(void **state)
 }
 
 /*
- * Open findings: the case states the documented behaviour and is skipped until the fix lands
- * (set HVRUN_CHECK_OPEN_BUGS=1 to run it anyway); drop the skip with the fix.
- */
-static void skip_open_bug(const char *what)
-{
-	if (!getenv("HVRUN_CHECK_OPEN_BUGS")) {
-		print_message("open finding, skipped until fixed: %s\n", what);
-		skip();
-	}
-}
-
-/*
  * fuzz/corpus/view/regress-regions-out-of-order: two private regions added in decreasing GPA
  * order. part_view_plan promises "pages in GPA order", but regions are planned in the order they
  * were added, so the higher region's slot comes first. KVM does not mind (hvrun adds a single
- * region per view today), but the contract and the fuzz target's "sorted" invariant are broken.
+ * region per view today), but the contract and the fuzz target's "sorted" invariant were broken.
+ * Fixed: part_view_add_region keeps regions sorted.
  */
 static void test_view_plan_is_sorted_with_regions_added_out_of_order(void **state)
 {
@@ -75,7 +64,6 @@ static void test_view_plan_is_sorted_with_regions_added_out_of_order(void **stat
 	int n;
 
 	(void)state;
-	skip_open_bug("view regions are planned in insertion order, not GPA order");
 	part_mem_wrap(&ram, ram_buf, 0, sizeof(ram_buf));
 	assert_int_equal(part_view_init(&v, &ram, NULL, 8), 0);
 	assert_int_equal(part_view_add_region(&v, 0xC0040000, sizeof(r1), r1), 0);
