@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 enum console_kind {
-	CONSOLE_UART = 0,    /* COM1 at 0x3F8: wait for LSR.THRE, then write THR (the default) */
+	CONSOLE_UART = 0,    /* COM1 at 0x3F8, FIFO on: wait for LSR.THRE, write up to 16 bytes (the default) */
 	CONSOLE_DEBUGCON,    /* port 0xE9: one `out` per byte */
 	CONSOLE_NONE,        /* discard output */
 };

@@ -3,6 +3,7 @@
 #ifndef GUEST_IO_H
 #define GUEST_IO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 static inline void outb(uint16_t port, uint8_t v)
@@ -18,6 +19,12 @@ static inline void outw(uint16_t port, uint16_t v)
 static inline void outl(uint16_t port, uint32_t v)
 {
 	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port) : "memory");
+}
+
+/* `rep outsb`: one instruction for the whole buffer (still one port exit per byte). */
+static inline void outsb(uint16_t port, const void *buf, size_t n)
+{
+	__asm__ volatile("rep outsb" : "+S"(buf), "+c"(n) : "d"(port) : "memory");
 }
 
 static inline uint8_t inb(uint16_t port)

@@ -8,17 +8,28 @@
 #include "console.h"
 
 struct sink {
-	char *buf;          /* NULL: write to the console */
+	char *buf;          /* NULL: write to the console, in chunks of `pending` */
 	size_t size;
 	size_t len;         /* bytes produced so far (may exceed size) */
+	char pending[64];   /* console output not yet written; flushed before vprintf returns */
+	size_t npending;
 };
+
+static void flush(struct sink *s)
+{
+	console_write(s->pending, s->npending);
+	s->npending = 0;
+}
 
 static void emit(struct sink *s, char c)
 {
-	if (!s->buf)
-		console_putc(c);
-	else if (s->len + 1 < s->size)
+	if (!s->buf) {
+		s->pending[s->npending++] = c;
+		if (s->npending == sizeof(s->pending))
+			flush(s);
+	} else if (s->len + 1 < s->size) {
 		s->buf[s->len] = c;
+	}
 	s->len++;
 }
 
@@ -271,9 +282,10 @@ int snprintf(char *buf, size_t size, const char *fmt, ...)
 
 int vprintf(const char *fmt, va_list ap)
 {
-	struct sink s = { .buf = NULL, .size = 0, .len = 0 };
+	struct sink s = { .buf = NULL, .size = 0, .len = 0, .npending = 0 };
 
 	format(&s, fmt, ap);
+	flush(&s);
 	return (int)s.len;
 }
 
