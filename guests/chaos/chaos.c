@@ -491,7 +491,7 @@ static void chaos_vtlcall(void)
 		garbage[i] = next();
 	if (below(2))
 		garbage[3] = below(8);            /* RDI: a real service number half of the time */
-	if (garbage[3] == SK_SVC_HMAC)
+	if (garbage[3] == SK_SVC_HMAC || garbage[3] == SK_SVC_MEASURE)
 		garbage[4] = pick_out_gpa();      /* R8: where the MAC goes; only spare memory */
 	vtlcall_entry = hcpage + (below(8) ? 0x10 : 0x30);   /* call, sometimes return */
 	vec = catch_exception(do_garbage_vtlcall, NULL, NULL);
@@ -528,6 +528,7 @@ static const char sk_msg[] = "hvrun chaos: the secure kernel's key must survive"
 struct sk_state {
 	uint64_t status;
 	uint8_t mac[32];
+	uint8_t code[32];        /* SK_SVC_MEASURE: SHA-256 of VTL1's code and read-only data */
 	bool ok;
 };
 
@@ -544,6 +545,10 @@ static void sk_snapshot(struct sk_state *s)
 	r = sk_call(SK_SVC_HMAC, (uintptr_t)sk_msg, sizeof(sk_msg), (uintptr_t)mac);
 	s->ok &= r.status == SK_OK;
 	memcpy(s->mac, mac, sizeof(mac));
+	memset(mac, 0, sizeof(mac));
+	r = sk_call(SK_SVC_MEASURE, 0, 0, (uintptr_t)mac);
+	s->ok &= r.status == SK_OK && r.value != 0;
+	memcpy(s->code, mac, sizeof(mac));
 }
 
 /* ---- set-up and the run ---- */
@@ -591,7 +596,7 @@ int guest_main(const struct hvrun_boot_info *bi)
 		    sk ? "secure kernel in VTL1" : "VTL0 alone");
 	if (sk) {
 		sk_snapshot(&sk_before);
-		report(sk_before.ok, "secure kernel answers PING, STATUS %#lx and HMAC before the chaos",
+		report(sk_before.ok, "secure kernel answers PING, STATUS %#lx, HMAC and MEASURE before the chaos",
 		       sk_before.status);
 	}
 
@@ -633,9 +638,12 @@ int guest_main(const struct hvrun_boot_info *bi)
 		report(n_prot_bad == 0, "%u writes to sealed code refused and logged by VTL1", n_prot_writes);
 		report(n_out_sealed_bad == 0, "%u hypercall outputs aimed at sealed code refused", n_out_sealed);
 		sk_snapshot(&sk_after);
-		report(sk_after.ok, "secure kernel still answers PING, STATUS and HMAC after the chaos");
+		report(sk_after.ok, "secure kernel still answers PING, STATUS, HMAC and MEASURE after the chaos");
 		report(sk_after.status == sk_before.status, "secure kernel STATUS unchanged (%#lx)", sk_after.status);
 		report(!memcmp(sk_after.mac, sk_before.mac, 32), "HMAC with VTL1's key unchanged by the chaos");
+		report(!memcmp(sk_after.code, sk_before.code, 32),
+		       "VTL1's code and read-only data unchanged by the chaos (SHA-256 %02x%02x%02x%02x... from VTL1)",
+		       sk_after.code[0], sk_after.code[1], sk_after.code[2], sk_after.code[3]);
 		report(readq(HVRUN_VTL1_BASE + 0x100000) == ~0ull, "VTL1 memory still unreadable from VTL0");
 	}
 	return report_summary();

@@ -211,6 +211,45 @@ static void svc_hvci_protect(uint64_t *status, uint64_t *value)
 	*status = SK_OK;
 }
 
+extern char __sk_shared_start[], __sk_shared_end[];
+
+/*
+ * SHA-256 of the secure kernel's code and read-only data as they are now, so that VTL0 can check
+ * that nothing (a hostile VTL0, or hvrun acting for it) changed VTL1's code: the same digest before
+ * and after means the same bytes.
+ */
+bool sk_measure(uint8_t digest[32], uint64_t *len)
+{
+	struct tl_request *req = &tl_state.req;
+
+	memset(req, 0, sizeof(*req));
+	req->op = TL_OP_MEASURE;
+	req->src = (uintptr_t)__sk_shared_start;
+	req->len = (uintptr_t)__sk_shared_end - (uintptr_t)__sk_shared_start;
+	if (sk_trustlet_call(req) != 0)
+		return false;
+	memcpy(digest, req->out, 32);
+	memset(req->out, 0, sizeof(req->out));
+	*len = req->len;
+	return true;
+}
+
+static void svc_measure(uint64_t *status, uint64_t *value)
+{
+	uint64_t out = sk_vtl0.r8;
+	uint8_t digest[32];
+
+	*value = 0;
+	*status = check_vtl0_range(out, sizeof(digest), true);
+	if (*status != SK_OK)
+		return;
+	if (!sk_measure(digest, value)) {
+		*status = SK_E_DENIED;
+		return;
+	}
+	memcpy((void *)(uintptr_t)out, digest, sizeof(digest));
+}
+
 void sk_handle_vtl_call(void)
 {
 	uint64_t status = SK_OK, value = 0;
@@ -235,6 +274,9 @@ void sk_handle_vtl_call(void)
 		break;
 	case SK_SVC_STATUS:
 		value = sk_status;
+		break;
+	case SK_SVC_MEASURE:
+		svc_measure(&status, &value);
 		break;
 	default:
 		status = SK_E_NO_SERVICE;

@@ -68,6 +68,7 @@ enum tl_op {
 	TL_OP_HMAC,             /* HMAC-SHA256(key, src[0..len)) -> out */
 	TL_OP_HMAC_VERIFY,      /* result 1 when HMAC(key, src) == mac[] (constant time) */
 	TL_OP_HVCI_CHECK,       /* SHA-256 of the page at src -> out; result 1 + allow-list index, 0 none */
+	TL_OP_MEASURE,          /* SHA-256 of src[0..len) (the shared read-only image) -> out */
 };
 
 struct tl_request {
@@ -136,6 +137,8 @@ extern uint64_t sk_hcpage_gpa, sk_assist_gpa, sk_simp_gpa;
 /* ---- services.c: validation, the VTL0-facing services, the intercept log ---- */
 void sk_services_init(void);          /* memory map, protected ranges */
 bool sk_protect_kernel_code(unsigned *pages);
+/* SHA-256 of the secure kernel's code and read-only data, hashed by the trustlet now. */
+bool sk_measure(uint8_t digest[32], uint64_t *len);
 void sk_handle_vtl_call(void);        /* request in sk_vtl0; results to the assist page / sk_vtl0 */
 void sk_handle_intercept(bool from_assist_page);
 extern uint32_t sk_status;            /* SK_STATUS_* */

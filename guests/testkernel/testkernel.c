@@ -380,10 +380,15 @@ static void test_attacks(const struct hvrun_boot_info *bi)
 	uint64_t text = (uintptr_t)text_victim, v, ram = bi->ram_size;
 	struct sk_ret r;
 	struct exc_info info;
-	uint8_t mac[32];
+	uint8_t mac[32], m0[32], m1[32];
 	uint16_t st;
 
 	report_prefix_push("attack");
+	memset(m0, 0, sizeof(m0));
+	r = sk_call(SK_SVC_MEASURE, 0, 0, (uintptr_t)m0);
+	report(r.status == SK_OK && r.value >= 0x1000 && !(r.value & 0xfff) && !all_bytes(m0, 32, 0),
+	       "MEASURE before: SHA-256 of the secure kernel's %lu bytes of code and read-only data "
+	       "%02x%02x%02x%02x... (status %lu)", r.value, m0[0], m0[1], m0[2], m0[3], r.status);
 	/* There is no path to the key: VTL1's memory is not in VTL0's address space at all. */
 	report(all_ones(VTL1_PRIVATE, 0x20000, 0x1000), "read VTL1 private memory (0xc0000000..): all ones");
 	report(all_ones(HVRUN_SK_LOADER_BLOCK, sizeof(struct hvrun_loader_block), 8),
@@ -458,6 +463,17 @@ static void test_attacks(const struct hvrun_boot_info *bi)
 	report(catch_exception(vtl_return_from_vtl0, NULL, &info) == EXC_UD, "VtlReturn from VTL0: #UD");
 	r = sk_call(SK_SVC_PING, 0, 0, 0);
 	report(r.status == SK_OK && r.value == SK_PING_MAGIC, "the secure kernel is still in charge");
+	r = sk_call(SK_SVC_MEASURE, 0, 0, (uintptr_t)m1);
+	report(r.status == SK_OK && !memcmp(m0, m1, 32),
+	       "MEASURE after the attacks: the secure kernel's code is unchanged (%02x%02x%02x%02x...)", m1[0],
+	       m1[1], m1[2], m1[3]);
+	r = sk_call(SK_SVC_MEASURE, 0, 0, text);
+	report(r.status == SK_E_ACCESS && text_victim(1) == 10, "MEASURE output into our own sealed code: "
+	       "SK_E_ACCESS (%lu)", r.status);
+	r = sk_call(SK_SVC_MEASURE, 0, 0, SK_IMAGE);
+	report(r.status == SK_E_ACCESS, "MEASURE output into VTL1 memory: SK_E_ACCESS (%lu)", r.status);
+	r = sk_call(SK_SVC_MEASURE, 0, 0, ram - 16);
+	report(r.status == SK_E_INVALID, "MEASURE output past the end of RAM: SK_E_INVALID (%lu)", r.status);
 	report_prefix_pop();
 }
 

@@ -17,6 +17,8 @@
 #define SK_SVC_HVCI_PROTECT   3u   /* RSI page GPA: hashed, checked against the allow list, made R+X */
 #define SK_SVC_INTERCEPT_LOG  4u   /* RCX count, RDX last GPA, R8 last RIP of VTL0 violations */
 #define SK_SVC_STATUS         5u   /* RCX SK_STATUS_* bits */
+#define SK_SVC_MEASURE        6u   /* R8 output GPA (32 bytes): SHA-256 of the SK's code and read-only
+                                      data, hashed in VTL1 now; RCX = bytes hashed */
 
 #define SK_PING_MAGIC         0x534b4f4bu   /* "SKOK" */
 

@@ -4,10 +4,13 @@
  * stdout/stderr contain (or lack) given strings. Exits 77 (SKIP) when the case needs /dev/kvm
  * and it cannot be opened.
  *
- *   run_guest [--needs-kvm] [--status N] [--stdout STR]... [--stderr STR]... [--no-stderr STR]...
+ *   run_guest [--needs-kvm] [--status N] [--stdout STR]... [--stdout-file FILE]... [--stderr STR]...
+ *             [--no-stderr STR]...
  *             [--min-seconds S] [--limit SECONDS] [--signal SIG --after SECONDS [--after-stdout STR]]
  *             [--max-rss-kb KB] [--rss-growth-kb KB] -- HVRUN [ARGS...]
  *
+ *   --stdout-file FILE      like --stdout, with STR the first line of FILE (a value computed at
+ *                           build time, such as the digest the secure kernel must report)
  *   --signal SIG --after S  send SIG (INT, TERM, HUP, ... or a number) to hvrun S seconds after
  *                           it started, or after STR first appeared on its stdout with
  *                           --after-stdout (the guest is running then: set-up can be slow)
@@ -98,6 +101,27 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The first line of path, without its newline, in storage that lives as long as the process. */
+static const char *first_line(const char *path)
+{
+	static char lines[MAX_CHECKS][512];
+	static int used;
+	FILE *f;
+	char *l;
+
+	if (used == MAX_CHECKS || !(f = fopen(path, "r")))
+		return NULL;
+	l = lines[used];
+	if (!fgets(l, sizeof(lines[0]), f) || !*l) {
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	l[strcspn(l, "\n")] = '\0';
+	used++;
+	return l;
+}
+
 int main(int argc, char **argv)
 {
 	const char *want_out[MAX_CHECKS], *want_err[MAX_CHECKS], *not_err[MAX_CHECKS];
@@ -121,7 +145,12 @@ int main(int argc, char **argv)
 			want_status = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--stdout") && i + 1 < argc && nout < MAX_CHECKS)
 			want_out[nout++] = argv[++i];
-		else if (!strcmp(argv[i], "--stderr") && i + 1 < argc && nerr < MAX_CHECKS)
+		else if (!strcmp(argv[i], "--stdout-file") && i + 1 < argc && nout < MAX_CHECKS) {
+			if (!(want_out[nout++] = first_line(argv[++i]))) {
+				fprintf(stderr, "run_guest: cannot read a line from %s\n", argv[i]);
+				return 99;
+			}
+		} else if (!strcmp(argv[i], "--stderr") && i + 1 < argc && nerr < MAX_CHECKS)
 			want_err[nerr++] = argv[++i];
 		else if (!strcmp(argv[i], "--no-stderr") && i + 1 < argc && nnot < MAX_CHECKS)
 			not_err[nnot++] = argv[++i];
