@@ -210,7 +210,7 @@ static void stop_report(struct vp *vp, const struct hv_message *msg, const struc
 
 	vmm_msg_describe(msg, desc, sizeof(desc));
 	if (vp->have_last)
-		vmm_msg_describe(&vp->last_msg, last, sizeof(last));
+		vmm_msg_describe(&vp->msgs[vp->cur ^ 1], last, sizeof(last));
 	pr_err("VP %u (VTL%u) stopped: %s (%s). RIP=%#" PRIx64 " RSP=%#" PRIx64 " RFLAGS=%#" PRIx64
 	       " CS=%#x CR0=%#" PRIx64 " CR2=%#" PRIx64 " CR3=%#" PRIx64 " CR4=%#" PRIx64
 	       " EFER=%#" PRIx64 ". Last routed message: %s. Exit status %d.",
@@ -236,14 +236,14 @@ static int handle_exit(struct vp *vp, int *status)
 		.valid = VMM_STATE_GPRS | VMM_STATE_SREGS,
 	};
 
-	for (uint32_t i = 0; i < n; i++) {
-		struct hv_message msg;
+	for (uint32_t i = 0; i < n; i++, vp->cur ^= 1, vp->have_last = true) {
+		struct hv_message *msg = &vp->msgs[vp->cur];
 		struct vmm_reply reply;
-		struct vmm_exit exit = { .msg = &msg, .state = &state, .vp = vp };
+		struct vmm_exit exit = { .msg = msg, .state = &state, .vp = vp };
 		bool inject;
 		int ret;
 
-		ret = vmm_decode_exit(run, vcpu->run_size, &vp->dctx[vp->active_vtl], i, &msg);
+		ret = vmm_decode_exit(run, vcpu->run_size, &vp->dctx[vp->active_vtl], i, msg);
 		if (ret) {
 			pr_err("VP %u: inconsistent exit %u from KVM", vp->index, run->exit_reason);
 			return ret;
@@ -257,8 +257,8 @@ static int handle_exit(struct vp *vp, int *status)
 		if (reply.action == VMM_ACT_STOP) {
 			*status = reply.status;
 			if (status_needs_report(reply.status))
-				stop_report(vp, &msg, &reply, reply.status);
-			vp->last_msg = msg;
+				stop_report(vp, msg, &reply, reply.status);
+			vp->cur ^= 1;
 			vp->have_last = true;
 			return 1;
 		}
@@ -271,7 +271,7 @@ static int handle_exit(struct vp *vp, int *status)
 			 * let KVM finish the port exit without running the guest (it steps past the
 			 * `out`), then put RIP back on the intercepted instruction.
 			 */
-			uint64_t fault_rip = vmm_msg_intercept(&msg)->rip;
+			uint64_t fault_rip = vmm_msg_intercept(msg)->rip;
 			vp->pending[vp->active_vtl] = true;
 			ret = vp_complete_pending(vp, vp->active_vtl);
 			if (ret < 0)
@@ -285,8 +285,6 @@ static int handle_exit(struct vp *vp, int *status)
 			if (ret)
 				return ret;
 		}
-		vp->last_msg = msg;
-		vp->have_last = true;
 	}
 	/* IO, MMIO and MSR exits are completed by KVM at the vCPU's next KVM_RUN. */
 	vp->pending[vp->active_vtl] = run->exit_reason == KVM_EXIT_IO || run->exit_reason == KVM_EXIT_MMIO ||

@@ -40,7 +40,12 @@ struct vp {
 	void *owner;                     /* the partition; services reach it through their opaque */
 	volatile sig_atomic_t stop_requested;
 	volatile sig_atomic_t stop_status;
-	struct hv_message last_msg;      /* the last message routed, for stop reports */
+	/*
+	 * Exits are decoded into these in turn: msgs[cur] is the message being routed, the other one
+	 * the message routed before it (for stop reports), so nothing is copied per exit.
+	 */
+	struct hv_message msgs[2];
+	unsigned cur;
 	bool have_last;
 	uint64_t exits;                  /* KVM_RUN returns handled */
 	int in_guest;                    /* inside KVM_RUN (atomic): see vp_quiesce */
