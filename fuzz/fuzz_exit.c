@@ -196,7 +196,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct vmm_vp_state st = { .regs = &run->s.regs.regs, .sregs = &run->s.regs.sregs,
 						   .valid = VMM_STATE_ALL };
 			struct hv_message msg;
-			struct vmm_exit exit = { .msg = &msg, .state = &st, .vp = &pvp->vp };
+			/* The VP's route cache, as vp.c passes it: repeats take the cached route. */
+			struct vmm_exit exit = { .msg = &msg, .state = &st, .vp = &pvp->vp,
+						 .cache = &pvp->vp.route_cache };
 			struct vmm_reply reply;
 			bool inject;
 			int ret;
@@ -222,6 +224,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			ret = vmm_router_dispatch(p->router, &exit, NULL, NULL, &reply);
 			CHECK(ret <= 0);
+			/* Whatever the handler (un)registered, a cached route is what a lookup finds now. */
+			if (pvp->vp.route_cache.type == msg.header.message_type) {
+				uint64_t key;
+				vmm_msg_key(&msg, &key);
+				if (pvp->vp.route_cache.key == key && vmm_router_lookup(p->router, &msg) != pvp->vp.route_cache.svc)
+					CHECK(!vmm_router_cache_current(p->router, &pvp->vp.route_cache));
+			}
 			if (ret) {
 				stop = true;          /* handle_exit stops the partition with 123 */
 				break;

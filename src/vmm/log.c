@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 static enum vmm_log_level log_level = VMM_LOG_NOTICE;
-static bool log_trace;
+bool vmm_log_tracing;
 
 void vmm_log_set_level(enum vmm_log_level level)
 {
@@ -20,12 +20,7 @@ enum vmm_log_level vmm_log_get_level(void)
 
 void vmm_log_set_trace(bool on)
 {
-	log_trace = on;
-}
-
-bool vmm_log_trace_enabled(void)
-{
-	return log_trace;
+	vmm_log_tracing = on;
 }
 
 void vmm_log(enum vmm_log_level level, const char *fmt, ...)
@@ -49,13 +44,11 @@ void vmm_log(enum vmm_log_level level, const char *fmt, ...)
 	fprintf(stderr, "%s%s\n", prefix[level], line);
 }
 
-void vmm_trace(const char *fmt, ...)
+void vmm_trace_line(const char *fmt, ...)
 {
 	va_list ap;
 	char line[1024];
 
-	if (!log_trace)
-		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);

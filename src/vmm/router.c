@@ -29,6 +29,7 @@ struct vmm_router {
 	struct router_entry *defaults;
 	size_t ndefaults;
 	size_t defaults_cap;
+	uint64_t generation;     /* bumped by every change, under the write lock; read atomically */
 };
 
 bool vmm_msg_key(const struct hv_message *msg, uint64_t *key)
@@ -69,6 +70,7 @@ int vmm_router_create(struct vmm_router **out)
 		free(r);
 		return -ENOMEM;
 	}
+	r->generation = 1;       /* a cache with generation 0 is empty */
 	*out = r;
 	return 0;
 }
@@ -193,6 +195,8 @@ int vmm_router_register(struct vmm_router *router, const struct vmm_service *svc
 	else
 		ret = table_insert(&router->entries, &router->count, &router->cap,
 				   upper_bound(router, svc->msg_type, svc->base), svc, opaque);
+	if (!ret)
+		__atomic_add_fetch(&router->generation, 1, __ATOMIC_RELEASE);
 out:
 	pthread_rwlock_unlock(&router->lock);
 	return ret;
@@ -208,17 +212,16 @@ int vmm_router_unregister(struct vmm_router *router, const struct vmm_service *s
 	ret = table_remove(router->entries, &router->count, svc, opaque);
 	if (ret)
 		ret = table_remove(router->defaults, &router->ndefaults, svc, opaque);
+	if (!ret)
+		__atomic_add_fetch(&router->generation, 1, __ATOMIC_RELEASE);
 	pthread_rwlock_unlock(&router->lock);
 	return ret;
 }
 
 /* Caller holds the lock. A ranged claim wins over the type's default. */
-static const struct router_entry *find_entry(const struct vmm_router *router,
-					     const struct hv_message *msg)
+static const struct router_entry *find_entry(const struct vmm_router *router, uint32_t type, bool ranged,
+					     uint64_t key)
 {
-	uint32_t type = msg->header.message_type;
-	uint64_t key;
-	bool ranged = vmm_msg_key(msg, &key);
 	size_t i = upper_bound(router, type, key);
 
 	if (i > 0) {
@@ -233,12 +236,20 @@ static const struct router_entry *find_entry(const struct vmm_router *router,
 	return NULL;
 }
 
+bool vmm_router_cache_current(struct vmm_router *router, const struct vmm_route_cache *cache)
+{
+	return cache->generation == __atomic_load_n(&router->generation, __ATOMIC_ACQUIRE);
+}
+
 const struct vmm_service *vmm_router_lookup(struct vmm_router *router, const struct hv_message *msg)
 {
 	const struct router_entry *e;
 
+	uint64_t key;
+	bool ranged = vmm_msg_key(msg, &key);
+
 	pthread_rwlock_rdlock(&router->lock);
-	e = find_entry(router, msg);
+	e = find_entry(router, msg->header.message_type, ranged, key);
 	pthread_rwlock_unlock(&router->lock);
 	return e ? e->svc : NULL;
 }
@@ -256,16 +267,32 @@ static const char *action_name(const struct vmm_reply *reply)
 int vmm_router_dispatch(struct vmm_router *router, struct vmm_exit *exit,
 			vmm_state_loader_fn load, void *load_ctx, struct vmm_reply *reply)
 {
-	const struct router_entry *e;
-	struct router_entry entry;
+	struct vmm_route_cache *cache = exit->cache;
+	uint32_t type = exit->msg->header.message_type;
+	struct router_entry entry = { 0 };
+	uint64_t key;
+	bool ranged = vmm_msg_key(exit->msg, &key), e;
 	int ret;
 
 	*reply = (struct vmm_reply){ .action = VMM_ACT_RESUME };
-	pthread_rwlock_rdlock(&router->lock);
-	e = find_entry(router, exit->msg);
-	if (e)
-		entry = *e;
-	pthread_rwlock_unlock(&router->lock);
+	if (cache && cache->key == key && cache->type == type && vmm_router_cache_current(router, cache)) {
+		entry = (struct router_entry){ .svc = cache->svc, .opaque = cache->opaque };
+		e = true;
+	} else {
+		const struct router_entry *found;
+
+		pthread_rwlock_rdlock(&router->lock);
+		found = find_entry(router, type, ranged, key);
+		if (found)
+			entry = *found;
+		if (found && cache)
+			*cache = (struct vmm_route_cache){
+				.generation = __atomic_load_n(&router->generation, __ATOMIC_RELAXED),
+				.type = type, .key = key, .svc = found->svc, .opaque = found->opaque,
+			};
+		pthread_rwlock_unlock(&router->lock);
+		e = found != NULL;
+	}
 	if (!e) {
 		*reply = (struct vmm_reply){
 			.action = VMM_ACT_STOP,

@@ -25,11 +25,25 @@ struct vmm_vp_state {
 
 struct vp;
 
+/*
+ * A one-entry lookup cache a VP keeps for itself: the last (type, key) it routed and the claim
+ * that took it, good while the router's registrations are unchanged (generation). Exits repeat
+ * (a UART line, a polling loop, a hypercall loop), and a hit skips the lookup and its lock.
+ */
+struct vmm_route_cache {
+	uint64_t generation;     /* 0: empty */
+	uint32_t type;
+	uint64_t key;
+	const struct vmm_service *svc;
+	void *opaque;
+};
+
 /* One routed message and the context it arrived in. */
 struct vmm_exit {
 	const struct hv_message *msg;
 	struct vmm_vp_state *state;
 	struct vp *vp;           /* the VP that exited (opaque to the router) */
+	struct vmm_route_cache *cache;   /* NULL: look up every time */
 };
 
 enum vmm_action {
@@ -82,6 +96,9 @@ void vmm_router_destroy(struct vmm_router *router);
 /* -EEXIST if the range overlaps a registered one (or a second default), -EINVAL on bad input. */
 int vmm_router_register(struct vmm_router *router, const struct vmm_service *svc, void *opaque);
 int vmm_router_unregister(struct vmm_router *router, const struct vmm_service *svc, void *opaque);
+
+/* Is the cache's route still good: has no service been (un)registered since it was filled? */
+bool vmm_router_cache_current(struct vmm_router *router, const struct vmm_route_cache *cache);
 
 /* The service that would receive msg, or NULL. */
 const struct vmm_service *vmm_router_lookup(struct vmm_router *router, const struct hv_message *msg);

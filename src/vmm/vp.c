@@ -239,7 +239,7 @@ static int handle_exit(struct vp *vp, int *status)
 	for (uint32_t i = 0; i < n; i++, vp->cur ^= 1, vp->have_last = true) {
 		struct hv_message *msg = &vp->msgs[vp->cur];
 		struct vmm_reply reply;
-		struct vmm_exit exit = { .msg = msg, .state = &state, .vp = vp };
+		struct vmm_exit exit = { .msg = msg, .state = &state, .vp = vp, .cache = &vp->route_cache };
 		bool inject;
 		int ret;
 

@@ -47,6 +47,7 @@ struct vp {
 	struct hv_message msgs[2];
 	unsigned cur;
 	bool have_last;
+	struct vmm_route_cache route_cache;   /* this VP's last route (router.h) */
 	uint64_t exits;                  /* KVM_RUN returns handled */
 	int in_guest;                    /* inside KVM_RUN (atomic): see vp_quiesce */
 	const int *pausing;              /* the partition asks VPs to stay out of the guest (atomic) */

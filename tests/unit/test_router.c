@@ -376,6 +376,55 @@ static void test_lookup_matches_linear_model(void **state)
 	assert_null(vmm_router_lookup(r, &m));
 }
 
+/*
+ * The route cache: a repeat of the same (type, key) is served from it (shown by planting an
+ * opaque only the cache holds), another key is looked up, and any registration change makes
+ * the router ignore it: a new claim on the cached port takes the next exit.
+ */
+static void test_route_cache(void **state)
+{
+	struct vmm_router *r = *state;
+	struct hv_message m = io_msg(0x80);
+	struct vmm_vp_state st = { .valid = VMM_STATE_ALL };
+	struct vmm_route_cache cache = { 0 };
+	struct vmm_exit ex = { .msg = &m, .state = &st, .cache = &cache };
+	static const struct vmm_service port80 = IO_SVC("port80", 0x80, 1);
+	struct vmm_reply reply;
+	int tag_default, tag_planted, tag_80, tag_uart;
+
+	assert_int_equal(vmm_router_register(r, &dflt, &tag_default), 0);
+	assert_int_equal(vmm_router_register(r, &uart, &tag_uart), 0);
+	assert_int_equal(vmm_router_dispatch(r, &ex, NULL, NULL, &reply), 0);
+	assert_ptr_equal(last_opaque, &tag_default);
+	assert_true(cache.generation != 0);
+	assert_ptr_equal(cache.svc, &dflt);
+	assert_int_equal(cache.key, 0x80);
+
+	cache.opaque = &tag_planted;                  /* only a cache hit can deliver this */
+	assert_int_equal(vmm_router_dispatch(r, &ex, NULL, NULL, &reply), 0);
+	assert_ptr_equal(last_opaque, &tag_planted);
+
+	m = io_msg(0x3f8);                            /* another key: looked up, cache refilled */
+	assert_int_equal(vmm_router_dispatch(r, &ex, NULL, NULL, &reply), 0);
+	assert_ptr_equal(last_opaque, &tag_uart);
+	assert_ptr_equal(cache.svc, &uart);
+
+	m = io_msg(0x80);
+	assert_int_equal(vmm_router_dispatch(r, &ex, NULL, NULL, &reply), 0);
+	assert_ptr_equal(last_opaque, &tag_default);
+	assert_int_equal(vmm_router_register(r, &port80, &tag_80), 0);
+	assert_int_equal(vmm_router_dispatch(r, &ex, NULL, NULL, &reply), 0);
+	assert_ptr_equal(last_opaque, &tag_80);       /* the registration invalidated the cache */
+	assert_int_equal(vmm_router_unregister(r, &port80, &tag_80), 0);
+	assert_int_equal(vmm_router_dispatch(r, &ex, NULL, NULL, &reply), 0);
+	assert_ptr_equal(last_opaque, &tag_default);  /* and so did the unregistration */
+
+	assert_int_equal(vmm_router_unregister(r, &dflt, &tag_default), 0);
+	assert_int_equal(vmm_router_dispatch(r, &ex, NULL, NULL, &reply), 0);
+	assert_int_equal(reply.action, VMM_ACT_STOP); /* nothing claims 0x80 any more */
+	assert_int_equal(reply.status, HVRUN_EXIT_UNHANDLED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +440,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dispatch_rejects_undeclared_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dispatch_propagates_service_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lookup_matches_linear_model, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_route_cache, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
