@@ -318,17 +318,23 @@ def run_start(a, paths, log):
     tk, sk = paths["testkernel"], paths["securekernel"]
     if os.path.exists(tk) and os.path.exists(sk):
         n = max(a.reps, 3)
-        log("  full boot (secure kernel + test kernel), %d runs" % n)
-        runs, note = [], None
-        for _ in range(n):
-            r = spawn([paths["hvrun"], "-q", "--timeout", "120", "--secure-kernel", sk, tk], 180, no_thp=True)
+        log("  full boot (secure kernel + test kernel), %d runs, then %d with \"quiet\"" % (n, n))
+        runs, quiet, note = [], [], None
+        # "quiet": the same boot and the same 72 checks, printing only the summaries: what the
+        # boot costs without its console output (two port exits per printed line of 16 bytes).
+        for rep in range(2 * n):
+            cmd = [paths["hvrun"], "-q", "--timeout", "120", "--secure-kernel", sk]
+            if rep % 2:
+                cmd += ["--cmdline", "quiet"]
+            r = spawn(cmd + [tk], 180, no_thp=True)
             if r.status != 0:
                 note = "testkernel exited with status %d: %s" % (r.status, tail(r.err, 3))
                 break
-            runs.append(r)
+            (quiet if rep % 2 else runs).append(r)
         out["full_boot"] = {
             "hvrun_ms": stats([r.wall_ns / 1e6 for r in runs]),
             "hvrun_maxrss_kib": stats([r.maxrss_kib for r in runs]),
+            "quiet_ms": stats([r.wall_ns / 1e6 for r in quiet]),
             "note": note,
         }
     else:
@@ -458,6 +464,10 @@ def judge(results, start, nested):
             ms = fb["hvrun_ms"]["median"]
             t.append(("full boot (secure kernel)", "%.2f ms" % ms, "<= 10 ms",
                       absolute or ("met" if ms <= 10 else "MISSED")))
+            if fb.get("quiet_ms"):
+                ms = fb["quiet_ms"]["median"]
+                t.append(("  ... \"quiet\" (summaries only)", "%.2f ms" % ms, "<= 10 ms",
+                          absolute or ("met" if ms <= 10 else "MISSED")))
         else:
             t.append(("full boot (secure kernel)", "-", "<= 10 ms", "not measured: %s" % fb.get("note")))
         over = c["hvrun_rss_beyond_guest_kib"]
@@ -532,6 +542,9 @@ def table(results, start, targets, env):
         else:
             lines.append("%-36s %s" % ("QEMU microvm", "skipped: %s" % q.get("note")))
         fb = start.get("full_boot", {})
+        if fb.get("quiet_ms"):
+            lines.append("%-36s %-24s %s" % ("full boot, \"quiet\" (summaries only), ms",
+                                             fmt_ms(fb.get("quiet_ms")), ""))
         lines.append("%-36s %-24s %s" % ("full boot with secure kernel, ms", fmt_ms(fb.get("hvrun_ms")),
                                          fb.get("note") or ""))
         lines.append("%-36s %-24s %-24s" % ("peak RSS of the canary, MiB",

@@ -16,6 +16,12 @@ static size_t prefix_ends[PREFIX_DEPTH];
 static unsigned prefix_depth;
 static unsigned tests, failures, skipped;
 static enum report_status status = REPORT_RUNNING;
+static bool quiet;
+
+void report_quiet(bool on)
+{
+	quiet = on;
+}
 
 static void escalate(enum report_status s)
 {
@@ -44,11 +50,13 @@ void report_prefix_pop(void)
 		prefix[prefix_ends[prefix_depth]] = '\0';
 }
 
+/* One printf per line: one burst of console output, not three. */
 static void line(const char *tag, const char *fmt, va_list ap)
 {
-	printf("%s: %s", tag, prefix);
-	vprintf(fmt, ap);
-	printf("\n");
+	char text[512];
+
+	vsnprintf(text, sizeof(text), fmt, ap);
+	printf("%s: %s%s\n", tag, prefix, text);
 }
 
 bool report(bool cond, const char *fmt, ...)
@@ -59,6 +67,8 @@ bool report(bool cond, const char *fmt, ...)
 	if (!cond)
 		failures++;
 	escalate(cond ? REPORT_SUCCESS : REPORT_FAILURE);
+	if (cond && quiet)
+		return cond;
 	va_start(ap, fmt);
 	line(cond ? "PASS" : "FAIL", fmt, ap);
 	va_end(ap);
@@ -91,6 +101,8 @@ void report_info(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (quiet)
+		return;
 	va_start(ap, fmt);
 	line("INFO", fmt, ap);
 	va_end(ap);

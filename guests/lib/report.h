@@ -10,6 +10,9 @@
  *   report_prefix_push("ctx")   later lines read "PASS: ctx: name"; report_prefix_pop() undoes it
  *   report_summary()            prints "SUMMARY: N tests, M failures, K skipped" and returns the
  *                               exit status below; `return report_summary();` from guest_main
+ *   report_quiet(true)          PASS and INFO lines are counted but not printed (every test's
+ *                               console output costs port exits); FAIL, SKIP, ERROR and the
+ *                               summary still are. Guests turn it on for "quiet" on the command line
  *
  * The overall status only escalates: running < success < skip < error < failure. A guest that
  * reports nothing at all ends in error ("no test reported"), like XTF.
@@ -43,6 +46,8 @@ void report_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prefixes nest up to a total of 128 bytes; a longer one is cut. */
 void report_prefix_push(const char *prefix);
 void report_prefix_pop(void);
+
+void report_quiet(bool on);
 
 enum report_status report_status(void);
 int report_summary(void);

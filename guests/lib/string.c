@@ -88,6 +88,24 @@ int strncmp(const char *a, const char *b, size_t n)
 	return 0;
 }
 
+int cmdline_has_word(const char *cmdline, size_t max, const char *word)
+{
+	size_t wl = strlen(word), i = 0;
+
+	while (i < max && cmdline[i]) {
+		size_t start;
+
+		while (i < max && cmdline[i] == ' ')
+			i++;
+		start = i;
+		while (i < max && cmdline[i] && cmdline[i] != ' ')
+			i++;
+		if (i - start == wl && !strncmp(cmdline + start, word, wl))
+			return 1;
+	}
+	return 0;
+}
+
 char *strchr(const char *s, int c)
 {
 	for (;; s++) {

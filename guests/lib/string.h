@@ -18,4 +18,7 @@ int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 char *strchr(const char *s, int c);
 
+/* Is word one of the space-separated words of the command line (at most max bytes of it)? */
+int cmdline_has_word(const char *cmdline, size_t max, const char *word);
+
 #endif /* GUEST_STRING_H */

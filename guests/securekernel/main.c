@@ -20,6 +20,7 @@ uint64_t sk_vtl0_cr2;
 static struct hvrun_loader_block *lb_rw;
 static uint64_t tsc_hz = 1000000000ull;
 static uint64_t console_tsc;
+static bool quiet;           /* "quiet" on the command line: only failures and the boot summary */
 static bool intercept_page;
 
 uint64_t sk_us(uint64_t tsc_delta)
@@ -31,6 +32,8 @@ static void vlog(const char *fmt, va_list ap)
 {
 	uint64_t t0 = rdtsc();
 
+	if (quiet)
+		return;
 	printf("securekernel: ");
 	vprintf(fmt, ap);
 	printf("\n");
@@ -50,6 +53,7 @@ void sk_fail(const char *fmt, ...)
 {
 	va_list ap;
 
+	quiet = false;
 	va_start(ap, fmt);
 	vlog(fmt, ap);
 	va_end(ap);
@@ -233,6 +237,7 @@ void sk_main(struct hvrun_loader_block *lb)
 	sk_lb = lb;
 	sk_log("VTL1 entry at %p on VP %u, loader block at %p", (void *)_start, lb->vp_index, (void *)lb);
 	check_loader_block(lb);
+	quiet = cmdline_has_word(lb->cmdline, sizeof(lb->cmdline), "quiet");
 	if (lb->flags & HVRUN_LB_FLAG_TSC_VALID && lb->tsc_hz >= 1000000u) {
 		tsc_hz = lb->tsc_hz;
 		sk_log("TSC %lu kHz (from the loader block)", tsc_hz / 1000);
@@ -265,8 +270,10 @@ void sk_main(struct hvrun_loader_block *lb)
 	{
 		uint64_t total = sk_us(rdtsc() - t_start), con = sk_us(console_tsc), tl = sk_us(sk_trustlet_tsc);
 		uint64_t cpl0 = total > con + tl ? total - con - tl : 0;
+		quiet = false;      /* the one line a quiet boot prints */
 		sk_log("boot path %lu us: console %lu, trustlet %lu, other CPL0 work %lu (~%luk instructions "
 		       "at ~1 us)", total, con, tl, cpl0, cpl0 / 1000);
+		quiet = cmdline_has_word(lb->cmdline, sizeof(lb->cmdline), "quiet");
 		sk_log("VtlReturn: VTL0 starts at %#lx", lb->vtl0_entry);
 	}
 

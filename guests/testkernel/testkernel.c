@@ -481,6 +481,8 @@ int guest_main(const struct hvrun_boot_info *bi)
 {
 	tsc_mhz = bi->tsc_hz >= 1000000 ? bi->tsc_hz / 1000000 : 1000;
 	printf("testkernel: VTL0 kernel started by the secure kernel's VtlReturn\n");
+	/* "quiet": only failures and the summary (a boot without its console cost, for bench/). */
+	report_quiet(cmdline_has_word(bi->cmdline, sizeof(bi->cmdline), "quiet"));
 	test_boot(bi);
 	test_hv();
 	if (!hv_ready) {

@@ -303,18 +303,7 @@ static inline bool hvg_cmdline_value(const char *key, char *buf, size_t len)
 
 static inline bool hvg_cmdline_has(const char *word)
 {
-	const char *c = boot_info ? boot_info->cmdline : "";
-	size_t wl = strlen(word);
-
-	while (*c) {
-		while (*c == ' ')
-			c++;
-		if (!strncmp(c, word, wl) && (c[wl] == ' ' || c[wl] == 0))
-			return true;
-		while (*c && *c != ' ')
-			c++;
-	}
-	return false;
+	return boot_info && cmdline_has_word(boot_info->cmdline, sizeof(boot_info->cmdline), word);
 }
 
 static inline unsigned hvg_parse_uint(const char *s)

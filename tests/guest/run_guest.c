@@ -5,7 +5,7 @@
  * and it cannot be opened.
  *
  *   run_guest [--needs-kvm] [--status N] [--stdout STR]... [--stdout-file FILE]... [--stderr STR]...
- *             [--no-stderr STR]...
+ *             [--no-stdout STR]... [--no-stderr STR]...
  *             [--min-seconds S] [--limit SECONDS] [--signal SIG --after SECONDS [--after-stdout STR]]
  *             [--max-rss-kb KB] [--rss-growth-kb KB] -- HVRUN [ARGS...]
  *
@@ -124,8 +124,8 @@ static const char *first_line(const char *path)
 
 int main(int argc, char **argv)
 {
-	const char *want_out[MAX_CHECKS], *want_err[MAX_CHECKS], *not_err[MAX_CHECKS];
-	int nout = 0, nerr = 0, nnot = 0, want_status = 0, needs_kvm = 0, i, failed = 0;
+	const char *want_out[MAX_CHECKS], *want_err[MAX_CHECKS], *not_err[MAX_CHECKS], *not_out[MAX_CHECKS];
+	int nout = 0, nerr = 0, nnot = 0, nnotout = 0, want_status = 0, needs_kvm = 0, i, failed = 0;
 	double limit = 120, min_seconds = 0, start, elapsed, signal_after = -1;
 	int signal_num = 0, signal_sent = 0;
 	const char *signal_when = NULL;
@@ -152,6 +152,8 @@ int main(int argc, char **argv)
 			}
 		} else if (!strcmp(argv[i], "--stderr") && i + 1 < argc && nerr < MAX_CHECKS)
 			want_err[nerr++] = argv[++i];
+		else if (!strcmp(argv[i], "--no-stdout") && i + 1 < argc && nnotout < MAX_CHECKS)
+			not_out[nnotout++] = argv[++i];
 		else if (!strcmp(argv[i], "--no-stderr") && i + 1 < argc && nnot < MAX_CHECKS)
 			not_err[nnot++] = argv[++i];
 		else if (!strcmp(argv[i], "--limit") && i + 1 < argc)
@@ -281,6 +283,11 @@ int main(int argc, char **argv)
 	for (int k = 0; k < nerr; k++)
 		if (!err.buf || !strstr(err.buf, want_err[k])) {
 			printf("FAIL: stderr lacks \"%s\"\n", want_err[k]);
+			failed = 1;
+		}
+	for (int k = 0; k < nnotout; k++)
+		if (out.buf && strstr(out.buf, not_out[k])) {
+			printf("FAIL: stdout contains \"%s\"\n", not_out[k]);
 			failed = 1;
 		}
 	for (int k = 0; k < nnot; k++)
