@@ -199,7 +199,7 @@ int hv_synic_signal(struct partition *p, struct part_vp *pvp, uint8_t vtl, unsig
 	return ret;
 }
 
-static void msr_ctx(struct partition *p, struct part_vp *pvp, uint8_t vtl, uint32_t msr,
+static void msr_ctx(struct partition *p, struct part_vp *pvp, uint8_t vtl, uint64_t ref_time,
 		    struct hv_partition_vtl *pv, struct hv_vp_vtl *vv, struct hv_msr_ctx *c)
 {
 	/* VTL1's own pages may also lie in its private memory (the only VTL that has one). */
@@ -214,8 +214,7 @@ static void msr_ctx(struct partition *p, struct part_vp *pvp, uint8_t vtl, uint3
 		.private_base = priv ? priv->gpa_base : 0,
 		.private_size = priv ? priv->size : 0,
 		.tsc_hz = p->tsc_hz,
-		/* Reading the clock costs an ioctl: only for the MSR that returns it. */
-		.ref_time = msr == HV_X64_MSR_TIME_REF_COUNT ? part_ref_time(p, pvp) : 0,
+		.ref_time = ref_time,
 	};
 }
 
@@ -226,20 +225,25 @@ int hv_synthetic_msr(struct partition *p, struct part_vp *pvp, uint8_t vtl, uint
 	struct hv_vp_vtl vv;
 	struct hv_msr_ctx c;
 	uint32_t effects = 0;
+	uint64_t ref_time;
 	int ret;
 
 	if (vtl >= HV_MAX_VTL || !pvp)
 		return -EINVAL;
+	/* Reading the clock costs an ioctl: only for the MSR that returns it, and not under the lock. */
+	ref_time = msr == HV_X64_MSR_TIME_REF_COUNT && !write ? part_ref_time(p, pvp) : 0;
 	/* Partition-wide registers are shared by the VPs' threads. */
 	pthread_mutex_lock(&p->hv.lock);
-	/* Work on copies: the registers change only if every effect could be carried out. */
-	pv = p->hv.vtl[vtl];
-	vv = pvp->hv[vtl];
-	msr_ctx(p, pvp, vtl, msr, &pv, &vv, &c);
 	if (!write) {
+		/* A read changes nothing: it looks at the registers themselves. */
+		msr_ctx(p, pvp, vtl, ref_time, &p->hv.vtl[vtl], &pvp->hv[vtl], &c);
 		ret = hv_msr_read(&c, msr, value);
 		goto out;
 	}
+	/* Work on copies: the registers change only if every effect could be carried out. */
+	pv = p->hv.vtl[vtl];
+	vv = pvp->hv[vtl];
+	msr_ctx(p, pvp, vtl, ref_time, &pv, &vv, &c);
 	ret = hv_msr_write(&c, msr, *value, &effects);
 	if (ret)
 		goto out;
