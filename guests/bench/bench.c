@@ -33,6 +33,7 @@
  * bench/raw timestamps those two exits to measure the same interval from the host side.
  */
 #include "guest.h"
+#include "hypercall.h"
 
 #include "hv/message.h"
 #include "hv/tlfs.h"
@@ -258,14 +259,7 @@ static void loop_intercept(uint64_t n)
 
 static uint64_t hv_call(uint64_t page, uint64_t control, uint64_t in, uint64_t out)
 {
-	register uint64_t r8 __asm__("r8") = out;
-	uint64_t status;
-
-	__asm__ volatile("call *%[page]"
-			 : "=a"(status), "+c"(control), "+d"(in), "+r"(r8)
-			 : [page] "r"(page)
-			 : "memory", "cc");
-	return status;
+	return hv_page_call(page, control, in, out);
 }
 
 static bool hypercall_page_on(void)

@@ -2,6 +2,7 @@
 /* VTL1's own Hyper-V interface: hypercall page, VP assist page, SynIC message page and hypercalls. */
 #include "sk.h"
 
+#include "hypercall.h"
 #include "io.h"
 #include "string.h"
 
@@ -14,19 +15,7 @@ static uint8_t *hc_in, *hc_out;
 /* A slow hypercall through VTL1's hypercall page: RCX control, RDX input GPA, R8 output GPA. */
 static uint64_t hypercall(uint64_t control, uint64_t in_gpa, uint64_t out_gpa)
 {
-	register uint64_t r8 __asm__("r8") = out_gpa;
-	uint64_t rax;
-
-	__asm__ volatile("call *%[hc]"
-			 : "=a"(rax), "+c"(control), "+d"(in_gpa), "+r"(r8)
-			 : [hc] "m"(sk_hc_hypercall)
-			 : "memory", "cc");
-	return rax;
-}
-
-static uint64_t rep_control(uint16_t code, unsigned count)
-{
-	return code | (uint64_t)count << HV_HYPERCALL_REP_COUNT_SHIFT;
+	return hv_page_call(sk_hc_hypercall, control, in_gpa, out_gpa);
 }
 
 void sk_hv_init_pages(void)
@@ -73,7 +62,7 @@ uint16_t sk_get_vp_register(uint32_t name, struct sk_hv_reg *out)
 	*(uint64_t *)hc_in = HV_PARTITION_ID_SELF;
 	*(uint32_t *)(hc_in + 8) = HV_VP_INDEX_SELF;
 	*(uint32_t *)(hc_in + 16) = name;
-	r = hypercall(rep_control(HVCALL_GET_VP_REGISTERS, 1), (uintptr_t)hc_in, (uintptr_t)hc_out);
+	r = hypercall(hv_rep_control(HVCALL_GET_VP_REGISTERS, 1), (uintptr_t)hc_in, (uintptr_t)hc_out);
 	memcpy(out, hc_out, sizeof(*out));
 	return (uint16_t)r;
 }
@@ -85,7 +74,7 @@ uint16_t sk_set_vp_register(uint32_t name, uint64_t value)
 	*(uint32_t *)(hc_in + 8) = HV_VP_INDEX_SELF;
 	*(uint32_t *)(hc_in + 16) = name;
 	*(uint64_t *)(hc_in + 32) = value;
-	return (uint16_t)hypercall(rep_control(HVCALL_SET_VP_REGISTERS, 1), (uintptr_t)hc_in, 0);
+	return (uint16_t)hypercall(hv_rep_control(HVCALL_SET_VP_REGISTERS, 1), (uintptr_t)hc_in, 0);
 }
 
 /* HvCallModifyVtlProtectionMask for VTL0's pages; at most 510 page numbers fit in one call. */
@@ -102,7 +91,7 @@ uint16_t sk_modify_protection(uint32_t map_flags, const uint64_t *gpfns, unsigne
 		hc_in[12] = 0;                         /* HV_INPUT_VTL: our own VTL's protections */
 		hc_in[13] = hc_in[14] = hc_in[15] = 0;
 		memcpy(hc_in + 16, gpfns, n * 8u);
-		r = hypercall(rep_control(HVCALL_MODIFY_VTL_PROTECTION_MASK, n), (uintptr_t)hc_in, 0);
+		r = hypercall(hv_rep_control(HVCALL_MODIFY_VTL_PROTECTION_MASK, n), (uintptr_t)hc_in, 0);
 		if ((uint16_t)r)
 			return (uint16_t)r;
 		gpfns += n;

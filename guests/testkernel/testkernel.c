@@ -5,6 +5,7 @@
  * refused. Exit status 0 only if every check passes (report_summary()).
  */
 #include "guest.h"
+#include "hypercall.h"
 #include "idt.h"
 
 #include "hv/tlfs.h"
@@ -52,19 +53,7 @@ struct sk_ret {
 
 static uint64_t hypercall(uint64_t control, uint64_t in_gpa, uint64_t out_gpa)
 {
-	register uint64_t r8 __asm__("r8") = out_gpa;
-	uint64_t rax;
-
-	__asm__ volatile("call *%[hc]"
-			 : "=a"(rax), "+c"(control), "+d"(in_gpa), "+r"(r8)
-			 : [hc] "r"((uintptr_t)hc_page)
-			 : "memory", "cc");
-	return rax;
-}
-
-static uint64_t rep(uint16_t code, unsigned n)
-{
-	return code | (uint64_t)n << HV_HYPERCALL_REP_COUNT_SHIFT;
+	return hv_page_call((uintptr_t)hc_page, control, in_gpa, out_gpa);
 }
 
 /* VtlCall: RDI service, RSI/RDX/R8 arguments, RCX = 0 (control); RAX/RCX/RDX/R8 come back. */
@@ -91,7 +80,7 @@ static uint16_t get_vp_register(uint8_t input_vtl, uint32_t name, uint64_t *valu
 	hc_in[12] = input_vtl;
 	*(uint32_t *)(hc_in + 16) = name;
 	memset(hc_out, 0, 16);
-	r = hypercall(rep(HVCALL_GET_VP_REGISTERS, 1), in_gpa, out_gpa);
+	r = hypercall(hv_rep_control(HVCALL_GET_VP_REGISTERS, 1), in_gpa, out_gpa);
 	if (value)
 		*value = *(uint64_t *)hc_out;
 	return (uint16_t)r;
@@ -109,7 +98,7 @@ static uint16_t set_vp_register(uint32_t name, uint64_t value)
 	*(uint32_t *)(hc_in + 8) = HV_VP_INDEX_SELF;
 	*(uint32_t *)(hc_in + 16) = name;
 	*(uint64_t *)(hc_in + 32) = value;
-	return (uint16_t)hypercall(rep(HVCALL_SET_VP_REGISTERS, 1), (uintptr_t)hc_in, 0);
+	return (uint16_t)hypercall(hv_rep_control(HVCALL_SET_VP_REGISTERS, 1), (uintptr_t)hc_in, 0);
 }
 
 static uint64_t us(uint64_t tsc)
@@ -438,7 +427,7 @@ static void test_attacks(const struct hvrun_boot_info *bi)
 	*(uint64_t *)hc_in = HV_PARTITION_ID_SELF;
 	*(uint32_t *)(hc_in + 8) = 0xf;                /* R W KX UX */
 	*(uint64_t *)(hc_in + 16) = text >> 12;
-	st = (uint16_t)hypercall(rep(HVCALL_MODIFY_VTL_PROTECTION_MASK, 1), (uintptr_t)hc_in, 0);
+	st = (uint16_t)hypercall(hv_rep_control(HVCALL_MODIFY_VTL_PROTECTION_MASK, 1), (uintptr_t)hc_in, 0);
 	report(st == HV_STATUS_ACCESS_DENIED, "lift the protection with ModifyVtlProtectionMask: ACCESS_DENIED "
 	       "(%#x)", st);
 	st = set_vp_register(REG_VSM_PARTITION_CONFIG, 0);

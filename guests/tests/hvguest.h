@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "guest.h"
+#include "hypercall.h"
 #include "idt.h"
 #include "hv/message.h"
 #include "hv/tlfs.h"
@@ -39,14 +40,7 @@ extern uint64_t hvg_hcpage;
 /* A slow hypercall through the page: RCX control, RDX input GPA, R8 output GPA; RAX result. */
 static inline uint64_t hv_call(uint64_t control, uint64_t in, uint64_t out)
 {
-	register uint64_t r8 __asm__("r8") = out;
-	uint64_t rax;
-
-	__asm__ volatile("call *%[fn]"
-			 : "=a"(rax), "+c"(control), "+d"(in), "+r"(r8)
-			 : [fn] "r"(hvg_hcpage)
-			 : "memory", "cc");
-	return rax;
+	return hv_page_call(hvg_hcpage, control, in, out);
 }
 
 /* A fast hypercall: 16 bytes of input in RDX:R8. */

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hypercall.h"
 #include "hv/message.h"
 #include "hv/tlfs.h"
 #include "hvrun/abi.h"
@@ -194,14 +195,7 @@ uint64_t vtl1_handle(struct vtl1_frame *f);
 /* A hypercall through the page at `page` (slow call: RDX input GPA, R8 output GPA). */
 ALWAYS_INLINE uint64_t hv_call(uint64_t page, uint64_t control, uint64_t in, uint64_t out)
 {
-	register uint64_t r8 __asm__("r8") = out;
-	uint64_t status;
-
-	__asm__ volatile("call *%[page]"
-			 : "=a"(status), "+c"(control), "+d"(in), "+r"(r8)
-			 : [page] "r"(page)
-			 : "memory", "cc");
-	return status;
+	return hv_page_call(page, control, in, out);
 }
 
 #define HC_REP(n) ((uint64_t)(n) << 32)
