@@ -34,6 +34,7 @@
  */
 #include "guest.h"
 #include "hypercall.h"
+#include "vpcontext.h"
 
 #include "hv/message.h"
 #include "hv/tlfs.h"
@@ -357,34 +358,6 @@ void bench_vtl1_setup(void)
 	vtl1_status[3] = (uint16_t)((r >> 32) & 0xfff);
 }
 
-/* A segment register as the CPU holds it, decoded from the live GDT (hv_x64_segment layout). */
-static void seg_from_gdt(struct hv_x64_segment *s, uint16_t sel)
-{
-	struct desc_ptr g;
-	const uint8_t *d8;
-	uint64_t d;
-	uint32_t limit, hi;
-
-	memset(s, 0, sizeof(*s));
-	s->selector = sel;
-	if (!(sel & ~7u))
-		return;
-	sgdt(&g);
-	d8 = (const uint8_t *)(uintptr_t)(g.base + (sel & ~7u));
-	memcpy(&d, d8, 8);
-	s->base = ((d >> 16) & 0xffffff) | ((d >> 56) & 0xff) << 24;
-	limit = (uint32_t)((d & 0xffff) | ((d >> 32) & 0xf0000));
-	if (d & (1ull << 55))
-		limit = limit << 12 | 0xfff;
-	s->limit = limit;
-	s->attributes = (uint16_t)(((d >> 40) & 0xff) | ((d >> 52) & 0xf) << 12);
-	if (!(d & (1ull << 44))) {
-		memcpy(&hi, d8 + 8, 4);
-		s->base |= (uint64_t)hi << 32;
-	}
-}
-
-
 struct enable_vp_vtl {
 	uint64_t partition_id;
 	uint32_t vp_index;
@@ -396,9 +369,7 @@ struct enable_vp_vtl {
 static int enable_vtl1(void)
 {
 	struct enable_vp_vtl *e = (struct enable_vp_vtl *)hc_in;
-	struct desc_ptr gdt, idt;
 	uint64_t st, *in = (uint64_t *)hc_in;
-	uint16_t tr;
 
 	in[0] = HV_PARTITION_ID_SELF;
 	in[1] = 1;                               /* TargetVtl 1, no flags */
@@ -411,29 +382,7 @@ static int enable_vtl1(void)
 	e->partition_id = HV_PARTITION_ID_SELF;
 	e->vp_index = HV_VP_INDEX_SELF;
 	e->target_vtl = 1;
-	e->ctx.rip = (uintptr_t)bench_vtl1_entry;
-	e->ctx.rsp = VTL1_STACK_TOP;
-	e->ctx.rflags = 0x2;
-	seg_from_gdt(&e->ctx.cs, read_cs());
-	seg_from_gdt(&e->ctx.ds, read_ds());
-	seg_from_gdt(&e->ctx.es, read_ds());
-	seg_from_gdt(&e->ctx.fs, read_ds());
-	seg_from_gdt(&e->ctx.gs, read_ds());
-	seg_from_gdt(&e->ctx.ss, read_ss());
-	tr = read_tr();
-	seg_from_gdt(&e->ctx.tr, tr);
-	e->ctx.tr.attributes = (uint16_t)((e->ctx.tr.attributes & ~0xfu) | 0xb);   /* busy */
-	sgdt(&gdt);
-	sidt(&idt);
-	e->ctx.gdtr.limit = gdt.limit;
-	e->ctx.gdtr.base = gdt.base;
-	e->ctx.idtr.limit = idt.limit;
-	e->ctx.idtr.base = idt.base;
-	e->ctx.efer = rdmsr(0xC0000080u);
-	e->ctx.cr0 = read_cr0();
-	e->ctx.cr3 = read_cr3();
-	e->ctx.cr4 = read_cr4();
-	e->ctx.msr_cr_pat = rdmsr(0x277u);
+	vpctx_capture(&e->ctx, (uintptr_t)bench_vtl1_entry, VTL1_STACK_TOP);
 	st = hv_call((uintptr_t)hcpage, HVCALL_ENABLE_VP_VTL, (uintptr_t)hc_in, 0);
 	if ((uint16_t)st)
 		return fail("HvCallEnableVpVtl: status %#x", (unsigned)(uint16_t)st);

@@ -14,13 +14,11 @@
 #include "guest.h"
 #include "hypercall.h"
 #include "idt.h"
+#include "vpcontext.h"
 #include "hv/message.h"
 #include "hv/tlfs.h"
 
 #define HVG_PAGE_SIZE 4096u
-#define HVG_MSR_EFER  0xC0000080u
-#define HVG_MSR_PAT   0x277u
-#define HVG_TSS_BUSY_64 0xbu
 /* Open-source OS ID (bit 63), OS type 0x7F, a build number of our own. */
 #define HVG_GUEST_OS_ID (1ull << 63 | 0x7Full << 56 | 0x53594eull << 16 | 1)
 
@@ -90,83 +88,10 @@ struct hv_start_vp_input {
 };
 _Static_assert(sizeof(struct hv_start_vp_input) == 16 + 0xE0, "HvCallStartVirtualProcessor input");
 
-#define HVG_DEFINE_SEG_READ(name)                                            \
-	static inline uint16_t hvg_read_##name(void)                        \
-	{                                                                   \
-		uint16_t v;                                                 \
-		__asm__ volatile("movw %%" #name ", %0" : "=r"(v));        \
-		return v;                                                   \
-	}
-HVG_DEFINE_SEG_READ(es)
-HVG_DEFINE_SEG_READ(fs)
-HVG_DEFINE_SEG_READ(gs)
-#undef HVG_DEFINE_SEG_READ
-
-static inline uint16_t hvg_read_ldtr(void)
-{
-	uint16_t v;
-
-	__asm__ volatile("sldt %0" : "=r"(v));
-	return v;
-}
-
-/* A segment as the CPU holds it, decoded from the live GDT (hv_x64_segment attribute layout). */
-static inline void hvg_seg_from_gdt(struct hv_x64_segment *s, uint16_t sel)
-{
-	struct desc_ptr g;
-	const uint8_t *d8;
-	uint64_t d;
-	uint32_t limit, hi;
-
-	memset(s, 0, sizeof(*s));
-	s->selector = sel;
-	if (!(sel & ~7u))
-		return;                          /* null selector: unusable (attributes 0) */
-	sgdt(&g);
-	d8 = (const uint8_t *)(uintptr_t)(g.base + (sel & ~7u));
-	memcpy(&d, d8, 8);
-	s->base = ((d >> 16) & 0xffffff) | ((d >> 56) & 0xff) << 24;
-	limit = (uint32_t)((d & 0xffff) | ((d >> 32) & 0xf0000));
-	if (d & (1ull << 55))
-		limit = limit << 12 | 0xfff;     /* G: 4 KiB granularity */
-	s->limit = limit;
-	s->attributes = (uint16_t)(((d >> 40) & 0xff) | ((d >> 52) & 0xf) << 12);
-	if (!(d & (1ull << 44))) {               /* system descriptor: 16 bytes, base 63:32 after */
-		memcpy(&hi, d8 + 8, 4);
-		s->base |= (uint64_t)hi << 32;
-	}
-}
-
 /* The running VP's state (segments, tables, control registers), starting at rip with rsp. */
 static inline void hvg_build_context(struct hv_initial_vp_context *c, uint64_t rip, uint64_t rsp)
 {
-	struct desc_ptr idt, gdt;
-
-	memset(c, 0, sizeof(*c));
-	c->rip = rip;
-	c->rsp = rsp;
-	c->rflags = 0x2;                         /* IF = 0: the AP enables interrupts itself */
-	hvg_seg_from_gdt(&c->cs, read_cs());
-	hvg_seg_from_gdt(&c->ds, read_ds());
-	hvg_seg_from_gdt(&c->es, hvg_read_es());
-	hvg_seg_from_gdt(&c->fs, hvg_read_fs());
-	hvg_seg_from_gdt(&c->gs, hvg_read_gs());
-	hvg_seg_from_gdt(&c->ss, read_ss());
-	hvg_seg_from_gdt(&c->tr, read_tr());
-	/* A loaded TR is busy; the GDT copy may say "available". */
-	c->tr.attributes = (uint16_t)((c->tr.attributes & ~0xfu) | HVG_TSS_BUSY_64);
-	hvg_seg_from_gdt(&c->ldtr, hvg_read_ldtr());
-	sidt(&idt);
-	sgdt(&gdt);
-	c->idtr.limit = idt.limit;
-	c->idtr.base = idt.base;
-	c->gdtr.limit = gdt.limit;
-	c->gdtr.base = gdt.base;
-	c->efer = rdmsr(HVG_MSR_EFER);
-	c->cr0 = read_cr0();
-	c->cr3 = read_cr3();
-	c->cr4 = read_cr4();
-	c->msr_cr_pat = rdmsr(HVG_MSR_PAT);
+	vpctx_capture(c, rip, rsp);
 }
 
 /* ---- Concurrency ---------------------------------------------------------------------------- */

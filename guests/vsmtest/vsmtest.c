@@ -22,15 +22,12 @@
  */
 #include "guest.h"
 #include "idt.h"
+#include "vpcontext.h"
 #include "vsm.h"
-
-#define MSR_EFER 0xC0000080u
-#define MSR_PAT  0x277u
 
 /* Open-source OS ID (bit 63), OS type 0x7F, a version that tells VTL0's ID from VTL1's. */
 #define VTL0_GUEST_OS_ID (1ull << 63 | 0x7Full << 56 | 0x5630ull << 16 | 1)
 #define UNCLAIMED_PORT   0x80u
-#define TSS_BUSY_64      0xbu
 #define RO_PATTERN       0x0123456789abcdefull
 #define NA_PATTERN       0xfedcba9876543210ull
 #define TIMING_SAMPLES   20
@@ -62,95 +59,9 @@ static uint16_t hc(uint64_t control, uint64_t in, uint64_t out)
 	return (uint16_t)hv_call(env0.page, control, in, out);
 }
 
-static uint16_t read_es(void)
-{
-	uint16_t v;
-
-	__asm__ volatile("movw %%es, %0" : "=r"(v));
-	return v;
-}
-
-static uint16_t read_fs(void)
-{
-	uint16_t v;
-
-	__asm__ volatile("movw %%fs, %0" : "=r"(v));
-	return v;
-}
-
-static uint16_t read_gs(void)
-{
-	uint16_t v;
-
-	__asm__ volatile("movw %%gs, %0" : "=r"(v));
-	return v;
-}
-
-static uint16_t read_ldtr(void)
-{
-	uint16_t v;
-
-	__asm__ volatile("sldt %0" : "=r"(v));
-	return v;
-}
-
-/* A segment as the CPU holds it, decoded from the live GDT (hv_x64_segment attributes layout). */
-static void seg_from_gdt(struct hv_x64_segment *s, uint16_t sel)
-{
-	struct desc_ptr g;
-	const uint8_t *d8;
-	uint64_t d;
-	uint32_t limit, hi;
-
-	memset(s, 0, sizeof(*s));
-	s->selector = sel;
-	if (!(sel & ~7u))
-		return;                          /* null selector: unusable (attributes 0) */
-	sgdt(&g);
-	d8 = (const uint8_t *)(uintptr_t)(g.base + (sel & ~7u));
-	memcpy(&d, d8, 8);
-	s->base = ((d >> 16) & 0xffffff) | ((d >> 56) & 0xff) << 24;
-	limit = (uint32_t)((d & 0xffff) | ((d >> 32) & 0xf0000));
-	if (d & (1ull << 55))
-		limit = limit << 12 | 0xfff;     /* G: 4 KiB granularity */
-	s->limit = limit;
-	s->attributes = (uint16_t)(((d >> 40) & 0xff) | ((d >> 52) & 0xf) << 12);
-	if (!(d & (1ull << 44))) {               /* system descriptor: 16 bytes, base 63:32 after */
-		memcpy(&hi, d8 + 8, 4);
-		s->base |= (uint64_t)hi << 32;
-	}
-}
-
-/* VTL1's initial context: VTL0's boot state, RIP = vtl1_entry, RSP = its private stack. */
 static void build_context(struct hv_initial_vp_context *c)
 {
-	struct desc_ptr idt, gdt;
-
-	memset(c, 0, sizeof(*c));
-	c->rip = (uintptr_t)vtl1_entry;
-	c->rsp = VTL1_STACK_TOP;
-	c->rflags = 0x2;
-	seg_from_gdt(&c->cs, read_cs());
-	seg_from_gdt(&c->ds, read_ds());
-	seg_from_gdt(&c->es, read_es());
-	seg_from_gdt(&c->fs, read_fs());
-	seg_from_gdt(&c->gs, read_gs());
-	seg_from_gdt(&c->ss, read_ss());
-	seg_from_gdt(&c->tr, read_tr());
-	/* A loaded TR is busy; the GDT copy may say "available". */
-	c->tr.attributes = (uint16_t)((c->tr.attributes & ~0xfu) | TSS_BUSY_64);
-	seg_from_gdt(&c->ldtr, read_ldtr());
-	sidt(&idt);
-	sgdt(&gdt);
-	c->idtr.limit = idt.limit;
-	c->idtr.base = idt.base;
-	c->gdtr.limit = gdt.limit;
-	c->gdtr.base = gdt.base;
-	c->efer = rdmsr(MSR_EFER);
-	c->cr0 = read_cr0();
-	c->cr3 = read_cr3();
-	c->cr4 = read_cr4();
-	c->msr_cr_pat = rdmsr(MSR_PAT);
+	vpctx_capture(c, (uintptr_t)vtl1_entry, VTL1_STACK_TOP);
 }
 
 static uint16_t enable_partition_vtl(void)
