@@ -271,13 +271,14 @@ int vmm_router_dispatch(struct vmm_router *router, struct vmm_exit *exit,
 	uint32_t type = exit->msg->header.message_type;
 	struct router_entry entry = { 0 };
 	uint64_t key;
-	bool ranged = vmm_msg_key(exit->msg, &key), e;
+	bool ranged = vmm_msg_key(exit->msg, &key);
+	bool routed;
 	int ret;
 
 	*reply = (struct vmm_reply){ .action = VMM_ACT_RESUME };
 	if (cache && cache->key == key && cache->type == type && vmm_router_cache_current(router, cache)) {
 		entry = (struct router_entry){ .svc = cache->svc, .opaque = cache->opaque };
-		e = true;
+		routed = true;
 	} else {
 		const struct router_entry *found;
 
@@ -291,9 +292,9 @@ int vmm_router_dispatch(struct vmm_router *router, struct vmm_exit *exit,
 				.type = type, .key = key, .svc = found->svc, .opaque = found->opaque,
 			};
 		pthread_rwlock_unlock(&router->lock);
-		e = found != NULL;
+		routed = found != NULL;
 	}
-	if (!e) {
+	if (!routed) {
 		*reply = (struct vmm_reply){
 			.action = VMM_ACT_STOP,
 			.status = HVRUN_EXIT_UNHANDLED,
@@ -327,10 +328,10 @@ trace:
 		vmm_msg_describe(exit->msg, desc, sizeof(desc));
 		if (ret)
 			vmm_trace("vp%u %s -> %s: error %d", vmm_msg_intercept(exit->msg)->vp_index, desc,
-				  e ? entry.svc->name : "(none)", ret);
+				  routed ? entry.svc->name : "(none)", ret);
 		else
 			vmm_trace("vp%u %s -> %s: %s%s%s", vmm_msg_intercept(exit->msg)->vp_index, desc,
-				  e ? entry.svc->name : "(none)", action_name(reply),
+				  routed ? entry.svc->name : "(none)", action_name(reply),
 				  reply->reason ? " " : "", reply->reason ? reply->reason : "");
 	}
 	return ret;
