@@ -59,13 +59,8 @@
 #define VTL1_MEM_SIZE HVRUN_VTL1_MEM_DEFAULT
 #define PORT_MARK 0x81u
 
-#define HV_REG_RIP 0x00020010u
-#define HV_REG_VSM_PARTITION_CONFIG 0x000D0007u
 #define VSM_CONFIG_INTERCEPT_PAGE (1ull << 12)
 #define HV_MAP_GPA_WRITABLE 0x2u
-#define ASSIST_ENTRY_REASON 0x08u
-#define ASSIST_RETURN_RAX 0x10u
-#define ASSIST_RETURN_RCX 0x18u
 #define ENTRY_VTL_CALL 1u
 #define ENTRY_INTERCEPT 3u
 
@@ -463,7 +458,7 @@ static void hypercall(int vtl, struct kvm_regs *g)
 		if (vtl != 0 || R.v[1].vcpu < 0)
 			die("VtlCall without VTL1");
 		v = ENTRY_VTL_CALL;
-		set_assist(1, ASSIST_ENTRY_REASON, &v, 4);
+		set_assist(1, HV_VP_ASSIST_ENTRY_REASON, &v, 4);
 		switch_to(1);
 		return;
 	case HVCALL_VTL_RETURN:
@@ -471,8 +466,8 @@ static void hypercall(int vtl, struct kvm_regs *g)
 			die("VtlReturn from VTL0");
 		if (!(g->rax & 1) && (R.v[1].assist & 1)) {         /* not fast: RAX/RCX from assist */
 			uint8_t *a = gpa_ptr(1, R.v[1].assist & ~(PAGE - 1), PAGE);
-			memcpy(&g->rax, a + ASSIST_RETURN_RAX, 8);
-			memcpy(&g->rcx, a + ASSIST_RETURN_RCX, 8);
+			memcpy(&g->rax, a + HV_VP_ASSIST_RETURN_RAX, 8);
+			memcpy(&g->rcx, a + HV_VP_ASSIST_RETURN_RCX, 8);
 		}
 		switch_to(0);
 		return;
@@ -660,7 +655,7 @@ static int handle_exit(void)
 		if (vtl == 0 && run->mmio.is_write && R.ro_gpa && run->mmio.phys_addr - R.ro_gpa < PAGE &&
 		    R.intercept_page && (R.v[1].assist & 1)) {
 			uint32_t reason = ENTRY_INTERCEPT;
-			set_assist(1, ASSIST_ENTRY_REASON, &reason, 4);
+			set_assist(1, HV_VP_ASSIST_ENTRY_REASON, &reason, 4);
 			switch_to(1);
 		} else if (!run->mmio.is_write) {
 			memset(run->mmio.data, 0xff, sizeof(run->mmio.data));

@@ -51,12 +51,9 @@
 #define GUEST_OS_ID_VTL0    (1ull << 63 | 0x7Full << 56 | 0xbe00ull << 16 | 1)
 #define GUEST_OS_ID_VTL1    (1ull << 63 | 0x7Full << 56 | 0xbe01ull << 16 | 1)
 
-#define HV_REG_VP_INDEX                 0x00090003u
-#define HV_REG_VSM_PARTITION_CONFIG     0x000D0007u
 #define VSM_CONFIG_ENABLE_VTL_PROTECTION (1ull << 0)
 #define VSM_CONFIG_DEFAULT_MASK_ALL     (0xfull << 1)
 #define VSM_CONFIG_INTERCEPT_PAGE       (1ull << 12)
-#define HV_MAP_GPA_READABLE             0x1u
 #define HC_REP(n)                       ((uint64_t)(n) << 32)
 #define ENTRY_REASON_INTERCEPT          3u
 
@@ -65,7 +62,6 @@
 #define VTL1_ASSIST         (HVRUN_VTL1_BASE + 0x2000)
 #define VTL1_HC_IN          (HVRUN_VTL1_BASE + 0x4000)
 #define VTL1_STACK_TOP      (HVRUN_VTL1_BASE + 0x20000)
-#define ASSIST_ENTRY_REASON 0x08u
 
 enum workload { W_NONE, W_PIO, W_MSR, W_HCFAST, W_HCSLOW, W_VTL, W_INTERCEPT };
 
@@ -312,7 +308,7 @@ extern char bench_vtl1_entry[];
 void bench_vtl1_setup(void);
 
 _Static_assert(VTL1_HCPAGE + 0x30 == 0xc0001030, "VTL1 return trampoline in the assembly");
-_Static_assert(VTL1_ASSIST + ASSIST_ENTRY_REASON == 0xc0002008, "VTL1 entry reason in the assembly");
+_Static_assert(VTL1_ASSIST + HV_VP_ASSIST_ENTRY_REASON == 0xc0002008, "VTL1 entry reason in the assembly");
 _Static_assert(W_INTERCEPT == 6, "W_INTERCEPT in the assembly");
 
 struct vp_regs_header {

@@ -42,9 +42,6 @@
 #define CHAOS_GUEST_OS_ID   0x81000000C4A05001ull     /* open source, recognisable */
 #define MSR_COUNT           0x200u
 
-#define REG_VSM_PARTITION_STATUS 0x000D0004u
-#define REG_VP_INDEX             0x00090003u
-
 static uint8_t hc_page[PAGE] __attribute__((aligned(4096)));
 static uint8_t in_pages[2][PAGE] __attribute__((aligned(4096)));
 static uint8_t out_pages[2][PAGE] __attribute__((aligned(4096)));
@@ -590,7 +587,7 @@ int guest_main(const struct hvrun_boot_info *bi)
 	report_prefix_push("chaos");
 	if (!report(hypercalls_on(), "hypercall page enabled at %#lx", hcpage))
 		return report_summary();
-	vtls = get_reg(REG_VSM_PARTITION_STATUS, &st);
+	vtls = get_reg(HV_REG_VSM_PARTITION_STATUS, &st);
 	sk = st == HV_STATUS_SUCCESS && (vtls & 2);
 	report_info("seed %lu, %lu iterations, %s", seed, iters,
 		    sk ? "secure kernel in VTL1" : "VTL0 alone");
@@ -632,7 +629,7 @@ int guest_main(const struct hvrun_boot_info *bi)
 		report_info("hypercall statuses seen (status:count):%s", line);
 	}
 	/* hvrun still works for this VP after the chaos. */
-	report(get_reg(REG_VP_INDEX, &st) == 0 && st == HV_STATUS_SUCCESS, "GetVpRegisters still answers (VP index 0)");
+	report(get_reg(HV_REG_VP_INDEX, &st) == 0 && st == HV_STATUS_SUCCESS, "GetVpRegisters still answers (VP index 0)");
 	if (sk) {
 		report(n_vtlcall_bad == 0, "%u VTL calls with garbage registers: every answer an SK status", n_vtlcall);
 		report(n_prot_bad == 0, "%u writes to sealed code refused and logged by VTL1", n_prot_writes);

@@ -38,24 +38,8 @@
 #define HCPAGE_VTL_RETURN_OFFSET  0x30u
 #define X86_OUT_IMM8              0xE6u
 
-/* TLFS register names (HV_REGISTER_NAME). */
-#define HV_REG_RBX           0x00020003u
-#define HV_REG_RSP           0x00020004u
-#define HV_REG_RIP           0x00020010u
-#define HV_REG_CR0           0x00040000u
-#define HV_REG_CR3           0x00040002u
-#define HV_REG_CR4           0x00040003u
-#define HV_REG_CS            0x00060001u
-#define HV_REG_GDTR          0x00070001u
-#define HV_REG_EFER          0x00080001u
-#define HV_REG_GUEST_OS_ID   0x00090002u
-#define HV_REG_VP_INDEX      0x00090003u
-#define HV_REG_TIME_REF      0x00090004u
-#define HV_REG_SINT0         0x000A0000u
-#define HV_REG_HV_VERSION    0x00000100u
+/* Not a TLFS register name (the rest are in hv/tlfs.h). */
 #define HV_REG_BOGUS         0x00ABCDEFu   /* no such register */
-
-#define HV_INPUT_VTL_USE_TARGET 0x10u
 
 /* Open-source OS ID layout (bit 63 set), OS type 0x7F, version 0x1234: recognisable. */
 #define HVTEST_GUEST_OS_ID   0xFF00000000001234ull

@@ -126,13 +126,13 @@ static void check_vsm(void)
 	uint16_t st;
 	uint64_t call_off, ret_off;
 
-	st = sk_get_vp_register(SK_REG_VSM_CAPABILITIES, &caps);
+	st = sk_get_vp_register(HV_REG_VSM_CAPABILITIES, &caps);
 	if (st)
 		sk_fail("HvCallGetVpRegisters(VsmCapabilities) failed: status %#x", st);
-	st = sk_get_vp_register(SK_REG_VSM_CODE_PAGE_OFFSETS, &offsets);
+	st = sk_get_vp_register(HV_REG_VSM_CODE_PAGE_OFFSETS, &offsets);
 	if (st)
 		sk_fail("HvCallGetVpRegisters(VsmCodePageOffsets) failed: status %#x", st);
-	st = sk_get_vp_register(SK_REG_VSM_VP_STATUS, &vpst);
+	st = sk_get_vp_register(HV_REG_VSM_VP_STATUS, &vpst);
 	if (st)
 		sk_fail("HvCallGetVpRegisters(VsmVpStatus) failed: status %#x", st);
 	call_off = offsets.low & 0xfff;
@@ -144,7 +144,7 @@ static void check_vsm(void)
 	if ((vpst.low & 0xf) != 1)
 		sk_fail("VsmVpStatus %#lx: this VP is not running in VTL1", vpst.low);
 	sk_hc_vtl_return = sk_hcpage_gpa + ret_off;
-	intercept_page = caps.low & SK_VSM_CAP_INTERCEPT_PAGE;
+	intercept_page = caps.low & HV_VSM_CAP_INTERCEPT_PAGE;
 	sk_log("VSM capabilities %#lx%s; code page offsets: call %#lx, return %#lx; active VTL1", caps.low,
 	       intercept_page ? " (intercept page)" : "", call_off, ret_off);
 }
@@ -197,13 +197,13 @@ static void take_secret(void)
 
 static void enable_protection(void)
 {
-	uint64_t cfg = SK_VSM_CFG_ENABLE_PROTECTION | SK_VSM_CFG_DEFAULT_MASK(0xf);
+	uint64_t cfg = HV_VSM_CONFIG_ENABLE_VTL_PROTECTION | HV_VSM_CONFIG_DEFAULT_MASK;
 	unsigned pages;
 	uint16_t st;
 
 	if (intercept_page)
-		cfg |= SK_VSM_CFG_INTERCEPT_PAGE;
-	st = sk_set_vp_register(SK_REG_VSM_PARTITION_CONFIG, cfg);
+		cfg |= HV_VSM_CONFIG_INTERCEPT_PAGE;
+	st = sk_set_vp_register(HV_REG_VSM_PARTITION_CONFIG, cfg);
 	if (st)
 		sk_fail("HvCallSetVpRegisters(VsmPartitionConfig = %#lx) failed: status %#x", cfg, st);
 	if (!sk_protect_kernel_code(&pages))
@@ -265,8 +265,8 @@ void sk_main(struct hvrun_loader_block *lb)
 	/* VTL0 starts at its entry with the boot contract's registers (RDI = boot info, rest 0). */
 	memset(&sk_vtl0, 0, sizeof(sk_vtl0));
 	sk_vtl0.rdi = lb->vtl0_boot_info;
-	*(volatile uint64_t *)(sk_assist + SK_ASSIST_RETURN_RAX) = 0;
-	*(volatile uint64_t *)(sk_assist + SK_ASSIST_RETURN_RCX) = 0;
+	*(volatile uint64_t *)(sk_assist + HV_VP_ASSIST_RETURN_RAX) = 0;
+	*(volatile uint64_t *)(sk_assist + HV_VP_ASSIST_RETURN_RCX) = 0;
 	{
 		uint64_t total = sk_us(rdtsc() - t_start), con = sk_us(console_tsc), tl = sk_us(sk_trustlet_tsc);
 		uint64_t cpl0 = total > con + tl ? total - con - tl : 0;
@@ -282,18 +282,18 @@ void sk_main(struct hvrun_loader_block *lb)
 
 		sk_vtl_return();
 		sk_vtl0_cr2 = read_cr2();
-		reason = *(volatile uint32_t *)(sk_assist + SK_ASSIST_ENTRY_REASON);
+		reason = *(volatile uint32_t *)(sk_assist + HV_VP_ASSIST_ENTRY_REASON);
 		switch (reason) {
-		case SK_ENTRY_VTL_CALL:
+		case HV_VTL_ENTRY_VTL_CALL:
 			sk_handle_vtl_call();
 			break;
-		case SK_ENTRY_INTERCEPT:
+		case HV_VTL_ENTRY_INTERCEPT:
 			sk_handle_intercept(intercept_page);
 			break;
 		default:
 			sk_log("entered for reason %u: nothing to do", reason);
-			*(volatile uint64_t *)(sk_assist + SK_ASSIST_RETURN_RAX) = sk_vtl0.rax;
-			*(volatile uint64_t *)(sk_assist + SK_ASSIST_RETURN_RCX) = sk_vtl0.rcx;
+			*(volatile uint64_t *)(sk_assist + HV_VP_ASSIST_RETURN_RAX) = sk_vtl0.rax;
+			*(volatile uint64_t *)(sk_assist + HV_VP_ASSIST_RETURN_RCX) = sk_vtl0.rcx;
 			break;
 		}
 	}

@@ -108,14 +108,14 @@ bool sk_protect_kernel_code(unsigned *pages)
 				sk_fail("VTL0 code page %#lx is not VTL0 RAM", a);
 			gpfns[n++] = a / SK_PAGE_SIZE;
 			if (n == 64) {
-				if (sk_modify_protection(SK_MAP_R | SK_MAP_KX | SK_MAP_UX, gpfns, n))
+				if (sk_modify_protection(HV_MAP_GPA_READABLE | HV_MAP_GPA_KX | HV_MAP_GPA_UX, gpfns, n))
 					return false;
 				*pages += n;
 				n = 0;
 			}
 		}
 	}
-	if (n && sk_modify_protection(SK_MAP_R | SK_MAP_KX | SK_MAP_UX, gpfns, n))
+	if (n && sk_modify_protection(HV_MAP_GPA_READABLE | HV_MAP_GPA_KX | HV_MAP_GPA_UX, gpfns, n))
 		return false;
 	*pages += n;
 	return true;
@@ -199,7 +199,7 @@ static void svc_hvci_protect(uint64_t *status, uint64_t *value)
 		return;
 	}
 	gpfn = page / SK_PAGE_SIZE;
-	hv = sk_modify_protection(SK_MAP_R | SK_MAP_KX | SK_MAP_UX, &gpfn, 1);
+	hv = sk_modify_protection(HV_MAP_GPA_READABLE | HV_MAP_GPA_KX | HV_MAP_GPA_UX, &gpfn, 1);
 	if (hv != HV_STATUS_SUCCESS) {
 		sk_log("HVCI: sealing page %#lx failed: hypercall status %#x", page, hv);
 		*status = SK_E_ACCESS;
@@ -282,15 +282,15 @@ void sk_handle_vtl_call(void)
 		status = SK_E_NO_SERVICE;
 		break;
 	}
-	*(volatile uint64_t *)(sk_assist + SK_ASSIST_RETURN_RAX) = status;
-	*(volatile uint64_t *)(sk_assist + SK_ASSIST_RETURN_RCX) = value;
+	*(volatile uint64_t *)(sk_assist + HV_VP_ASSIST_RETURN_RAX) = status;
+	*(volatile uint64_t *)(sk_assist + HV_VP_ASSIST_RETURN_RCX) = value;
 }
 
 /* A VTL0 access our protections refused (hvrun already dropped it): count it, keep the last one. */
 void sk_handle_intercept(bool from_assist_page)
 {
 	volatile struct hv_message *m = from_assist_page ?
-		(volatile struct hv_message *)(sk_assist + SK_ASSIST_INTERCEPT) : &sk_simp[0];
+		(volatile struct hv_message *)(sk_assist + HV_VP_ASSIST_INTERCEPT_MSG) : &sk_simp[0];
 	uint32_t type = m->header.message_type;
 
 	if (type == HVMSG_GPA_INTERCEPT) {
@@ -313,6 +313,6 @@ void sk_handle_intercept(bool from_assist_page)
 			wrmsr(HV_X64_MSR_EOM, 0);
 	}
 	/* VTL0 resumes where it was: its RAX/RCX come back through the assist page. */
-	*(volatile uint64_t *)(sk_assist + SK_ASSIST_RETURN_RAX) = sk_vtl0.rax;
-	*(volatile uint64_t *)(sk_assist + SK_ASSIST_RETURN_RCX) = sk_vtl0.rcx;
+	*(volatile uint64_t *)(sk_assist + HV_VP_ASSIST_RETURN_RAX) = sk_vtl0.rax;
+	*(volatile uint64_t *)(sk_assist + HV_VP_ASSIST_RETURN_RCX) = sk_vtl0.rcx;
 }

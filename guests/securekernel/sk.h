@@ -112,27 +112,9 @@ extern volatile uint8_t *sk_assist;   /* VP assist page */
 extern volatile struct hv_message *sk_simp;
 extern uint64_t sk_hcpage_gpa, sk_assist_gpa, sk_simp_gpa;
 
-#define SK_ASSIST_ENTRY_REASON 0x08u
-#define SK_ASSIST_RETURN_RAX   0x10u
-#define SK_ASSIST_RETURN_RCX   0x18u
-#define SK_ASSIST_INTERCEPT    0x70u
-#define SK_ENTRY_VTL_CALL      1u
-#define SK_ENTRY_INTERRUPT     2u
-#define SK_ENTRY_INTERCEPT     3u
-
-/* TLFS register names the secure kernel uses. */
-#define SK_REG_VSM_CODE_PAGE_OFFSETS 0x000D0002u
-#define SK_REG_VSM_VP_STATUS         0x000D0003u
-#define SK_REG_VSM_CAPABILITIES      0x000D0006u
-#define SK_REG_VSM_PARTITION_CONFIG  0x000D0007u
-#define SK_VSM_CAP_INTERCEPT_PAGE    (1ull << 27)
-#define SK_VSM_CFG_ENABLE_PROTECTION (1ull << 0)
-#define SK_VSM_CFG_DEFAULT_MASK(m)   ((uint64_t)(m) << 1)
-#define SK_VSM_CFG_INTERCEPT_PAGE    (1ull << 12)
-#define SK_MAP_R  0x1u
-#define SK_MAP_W  0x2u
-#define SK_MAP_KX 0x4u
-#define SK_MAP_UX 0x8u
+#define HV_VTL_ENTRY_VTL_CALL      1u
+#define HV_VTL_ENTRY_INTERRUPT     2u
+#define HV_VTL_ENTRY_INTERCEPT     3u
 
 /* ---- services.c: validation, the VTL0-facing services, the intercept log ---- */
 void sk_services_init(void);          /* memory map, protected ranges */

@@ -16,12 +16,7 @@
 
 #define TK_GUEST_OS_ID ((1ull << 63) | (0x68ull << 56) | (1ull << 16) | 1ull)   /* OS id 0: VTL0 */
 
-#define REG_VSM_CODE_PAGE_OFFSETS   0x000D0002u
-#define REG_VSM_VP_STATUS           0x000D0003u
-#define REG_VSM_PARTITION_STATUS    0x000D0004u
-#define REG_VSM_PARTITION_CONFIG    0x000D0007u
-#define REG_VP_ASSIST_PAGE          0x00090013u
-#define HV_INPUT_VTL_TARGET(v)      (0x10u | (v))
+#define HV_INPUT_VTL_TARGET(v)      (HV_INPUT_VTL_USE_TARGET | (v))
 
 #define VTL1_PRIVATE  HVRUN_VTL1_BASE
 #define SK_IMAGE      (HVRUN_VTL1_BASE + 0x100000ull)
@@ -191,13 +186,13 @@ static void test_hv(void)
 		return;
 	}
 	/* Call first, report after: the order of report()'s argument evaluation is unspecified. */
-	st = get_reg(REG_VSM_CODE_PAGE_OFFSETS, &v);
+	st = get_reg(HV_REG_VSM_CODE_PAGE_OFFSETS, &v);
 	report(st == HV_STATUS_SUCCESS && v == (0x10 | 0x30 << 12), "VsmCodePageOffsets %#lx: call 0x10, "
 	       "return 0x30", v);
-	st = get_reg(REG_VSM_VP_STATUS, &v);
+	st = get_reg(HV_REG_VSM_VP_STATUS, &v);
 	report(st == HV_STATUS_SUCCESS && (v & 0xf) == 0 && (v >> 16 & 2),
 	       "VsmVpStatus %#lx: running in VTL0, VTL1 enabled on this VP", v);
-	st = get_reg(REG_VSM_PARTITION_STATUS, &v);
+	st = get_reg(HV_REG_VSM_PARTITION_STATUS, &v);
 	report(st == HV_STATUS_SUCCESS && (v & 2), "VsmPartitionStatus %#lx: VTL1 enabled in the partition", v);
 	report_prefix_pop();
 }
@@ -383,7 +378,7 @@ static void test_attacks(const struct hvrun_boot_info *bi)
 	report(all_ones(HVRUN_SK_LOADER_BLOCK, sizeof(struct hvrun_loader_block), 8),
 	       "scan the loader block at %#llx (where the secret was): all ones", HVRUN_SK_LOADER_BLOCK);
 	report(all_ones(SK_IMAGE, 0x10000, 0x400), "read the secure kernel image (0xc0100000..): all ones");
-	st = get_vp_register(HV_INPUT_VTL_TARGET(1), REG_VP_ASSIST_PAGE, &v, (uintptr_t)hc_in, (uintptr_t)hc_out);
+	st = get_vp_register(HV_INPUT_VTL_TARGET(1), HV_REG_VP_ASSIST, &v, (uintptr_t)hc_in, (uintptr_t)hc_out);
 	report(st == HV_STATUS_ACCESS_DENIED, "read VTL1's registers with GetVpRegisters: ACCESS_DENIED (%#x)", st);
 
 	write_refused(text, "our own kernel code (.text)");
@@ -397,10 +392,10 @@ static void test_attacks(const struct hvrun_boot_info *bi)
 	r = sk_call(SK_SVC_HMAC, (uintptr_t)msg, sizeof(msg), (uintptr_t)mac);
 	report(r.status == SK_OK && !memcmp(mac, mac1, 32), "the key is intact: same MAC as before");
 
-	st = get_vp_register(0, REG_VSM_CODE_PAGE_OFFSETS, NULL, (uintptr_t)hc_in, VTL1_PRIVATE);
+	st = get_vp_register(0, HV_REG_VSM_CODE_PAGE_OFFSETS, NULL, (uintptr_t)hc_in, VTL1_PRIVATE);
 	report(st == HV_STATUS_INVALID_PARAMETER, "hypercall output GPA in VTL1 memory: INVALID_PARAMETER (%#x)",
 	       st);
-	st = get_vp_register(0, REG_VSM_CODE_PAGE_OFFSETS, NULL, HVRUN_SK_LOADER_BLOCK, (uintptr_t)hc_out);
+	st = get_vp_register(0, HV_REG_VSM_CODE_PAGE_OFFSETS, NULL, HVRUN_SK_LOADER_BLOCK, (uintptr_t)hc_out);
 	report(st == HV_STATUS_INVALID_PARAMETER, "hypercall input GPA in VTL1 memory: INVALID_PARAMETER (%#x)",
 	       st);
 
@@ -430,7 +425,7 @@ static void test_attacks(const struct hvrun_boot_info *bi)
 	st = (uint16_t)hypercall(hv_rep_control(HVCALL_MODIFY_VTL_PROTECTION_MASK, 1), (uintptr_t)hc_in, 0);
 	report(st == HV_STATUS_ACCESS_DENIED, "lift the protection with ModifyVtlProtectionMask: ACCESS_DENIED "
 	       "(%#x)", st);
-	st = set_vp_register(REG_VSM_PARTITION_CONFIG, 0);
+	st = set_vp_register(HV_REG_VSM_PARTITION_CONFIG, 0);
 	report(st == HV_STATUS_ACCESS_DENIED, "turn VTL protection off with SetVpRegisters: ACCESS_DENIED "
 	       "(%#x)", st);
 	write_refused(text, "our kernel code, after those attempts");

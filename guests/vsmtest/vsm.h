@@ -69,30 +69,9 @@
 #define VSM_CONFIG_INTERCEPT_PAGE        (1ull << 12)
 
 /* VP assist page (HV_VP_VTL_CONTROL and the intercept message). */
-#define ASSIST_ENTRY_REASON   0x08u
-#define ASSIST_RETURN_RAX     0x10u
-#define ASSIST_RETURN_RCX     0x18u
-#define ASSIST_INTERCEPT_MSG  0x70u
 #define ENTRY_REASON_VTL_CALL  1u
 #define ENTRY_REASON_INTERRUPT 2u
 #define ENTRY_REASON_INTERCEPT 3u
-
-/* Register names (HV_REGISTER_NAME). */
-#define HV_REG_RSP                   0x00020004u
-#define HV_REG_RIP                   0x00020010u
-#define HV_REG_CR3                   0x00040002u
-#define HV_REG_PENDING_EVENT0        0x00010004u
-#define HV_REG_VSM_CODE_PAGE_OFFSETS 0x000D0002u
-#define HV_REG_VSM_VP_STATUS         0x000D0003u
-#define HV_REG_VSM_PARTITION_STATUS  0x000D0004u
-#define HV_REG_VSM_CAPABILITIES      0x000D0006u
-#define HV_REG_VSM_PARTITION_CONFIG  0x000D0007u
-
-#define HV_INPUT_VTL_USE_TARGET 0x10u
-
-/* Map flags (HV_MAP_GPA_FLAGS). */
-#define HV_MAP_GPA_READABLE 0x1u
-#define HV_MAP_GPA_NONE     0x0u
 
 /* HV_INITIAL_VP_CONTEXT (struct hv_initial_vp_context) is in hv/message.h, shared with hvrun. */
 

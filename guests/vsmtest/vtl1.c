@@ -32,8 +32,8 @@ static uint64_t call_tramp VTL1_DATA = VTL1_HCPAGE_GPA + 0x10;   /* VTL1's VtlCa
 
 ALWAYS_INLINE void set_return(uint64_t rax, uint64_t rcx)
 {
-	*(volatile uint64_t *)(VTL1_ASSIST_GPA + ASSIST_RETURN_RAX) = rax;
-	*(volatile uint64_t *)(VTL1_ASSIST_GPA + ASSIST_RETURN_RCX) = rcx;
+	*(volatile uint64_t *)(VTL1_ASSIST_GPA + HV_VP_ASSIST_RETURN_RAX) = rax;
+	*(volatile uint64_t *)(VTL1_ASSIST_GPA + HV_VP_ASSIST_RETURN_RCX) = rcx;
 }
 
 /* Start-up: the Hyper-V interface in private memory, VSM protection, VTL0's test pages. */
@@ -94,7 +94,7 @@ VTL1_TEXT static uint64_t intercept(struct vtl1_frame *f)
 {
 	struct hv_env e = V1_ENV;
 	struct hv_message *slot = (struct hv_message *)VTL1_SIMP_GPA;       /* SINT0 */
-	struct hv_message *ipage = (struct hv_message *)(VTL1_ASSIST_GPA + ASSIST_INTERCEPT_MSG);
+	struct hv_message *ipage = (struct hv_message *)(VTL1_ASSIST_GPA + HV_VP_ASSIST_INTERCEPT_MSG);
 	volatile uint32_t *slot_type = &slot->header.message_type;
 	uint32_t action = mailbox.intercept_action;
 	unsigned n = 0;
@@ -260,7 +260,7 @@ VTL1_TEXT static uint64_t service(struct vtl1_frame *f)
 
 VTL1_TEXT uint64_t vtl1_handle(struct vtl1_frame *f)
 {
-	volatile uint32_t *reason_p = (volatile uint32_t *)(VTL1_ASSIST_GPA + ASSIST_ENTRY_REASON);
+	volatile uint32_t *reason_p = (volatile uint32_t *)(VTL1_ASSIST_GPA + HV_VP_ASSIST_ENTRY_REASON);
 	uint32_t reason;
 
 	mailbox.entries++;

@@ -97,6 +97,93 @@
 #define HV_HYPERCALL_RSVD_MASK          ((0xFull << 27) | (0xFull << 44) | (0xFull << 60))
 #define HV_HYPERCALL_RESULT_REPS_SHIFT  32
 
+/* Register names (HV_REGISTER_NAME) for Get/SetVpRegisters (tlfs.md §1.4). */
+#define HV_REG_HV_VERSION              0x00000100u
+#define HV_REG_PRIV_FEATURES           0x00000200u
+#define HV_REG_PENDING_EVENT0          0x00010004u
+#define HV_REG_RAX                     0x00020000u   /* ..R15 = 0x0002000F, in RAX RCX RDX RBX RSP ... order */
+#define HV_REG_RBX                     0x00020003u
+#define HV_REG_RSP                     0x00020004u
+#define HV_REG_RIP                     0x00020010u
+#define HV_REG_RFLAGS                  0x00020011u
+#define HV_REG_CR0                     0x00040000u
+#define HV_REG_CR2                     0x00040001u
+#define HV_REG_CR3                     0x00040002u
+#define HV_REG_CR4                     0x00040003u
+#define HV_REG_CR8                     0x00040004u
+#define HV_REG_DR0                     0x00050000u   /* ..DR3 */
+#define HV_REG_DR6                     0x00050004u
+#define HV_REG_DR7                     0x00050005u
+#define HV_REG_ES                      0x00060000u   /* ES CS SS DS FS GS LDTR TR */
+#define HV_REG_CS                      0x00060001u
+#define HV_REG_TR                      0x00060007u
+#define HV_REG_IDTR                    0x00070000u
+#define HV_REG_GDTR                    0x00070001u
+#define HV_REG_TSC                     0x00080000u
+#define HV_REG_EFER                    0x00080001u
+#define HV_REG_KERNEL_GS               0x00080002u
+#define HV_REG_APIC_BASE               0x00080003u
+#define HV_REG_PAT                     0x00080004u
+#define HV_REG_SYSENTER_CS             0x00080005u
+#define HV_REG_SYSENTER_EIP            0x00080006u
+#define HV_REG_SYSENTER_ESP            0x00080007u
+#define HV_REG_STAR                    0x00080008u
+#define HV_REG_LSTAR                   0x00080009u
+#define HV_REG_CSTAR                   0x0008000Au
+#define HV_REG_SFMASK                  0x0008000Bu
+#define HV_REG_GUEST_OS_ID             0x00090002u
+#define HV_REG_VP_INDEX                0x00090003u
+#define HV_REG_TIME_REF                0x00090004u
+#define HV_REG_VP_ASSIST               0x00090013u
+#define HV_REG_REF_TSC                 0x00090017u
+#define HV_REG_SINT0                   0x000A0000u   /* ..SINT15 */
+#define HV_REG_SCONTROL                0x000A0010u
+#define HV_REG_SVERSION                0x000A0011u
+#define HV_REG_SIEFP                   0x000A0012u
+#define HV_REG_SIMP                    0x000A0013u
+#define HV_REG_EOM                     0x000A0014u
+#define HV_REG_VSM_CODE_PAGE_OFFSETS   0x000D0002u
+#define HV_REG_VSM_VP_STATUS           0x000D0003u
+#define HV_REG_VSM_PARTITION_STATUS    0x000D0004u
+#define HV_REG_VSM_CAPABILITIES        0x000D0006u
+#define HV_REG_VSM_PARTITION_CONFIG    0x000D0007u
+
+/* HV_INPUT_VTL (Get/SetVpRegisters, ...): bits 3:0 target VTL, bit 4 use it, bits 7:5 reserved. */
+#define HV_INPUT_VTL_TARGET_MASK       0x0fu
+#define HV_INPUT_VTL_USE_TARGET        0x10u
+#define HV_INPUT_VTL_RESERVED          0xe0u
+
+/* HvRegisterVsmPartitionConfig. */
+#define HV_VSM_CONFIG_ENABLE_VTL_PROTECTION   (1ull << 0)
+#define HV_VSM_CONFIG_DEFAULT_MASK_SHIFT      1
+#define HV_VSM_CONFIG_DEFAULT_MASK            (0xfull << 1)
+#define HV_VSM_CONFIG_ZERO_MEMORY_ON_RESET    (1ull << 5)
+#define HV_VSM_CONFIG_DENY_LOWER_VTL_STARTUP  (1ull << 6)
+#define HV_VSM_CONFIG_INTERCEPT_PAGE          (1ull << 12)
+
+/* HvRegisterVsmCapabilities (Microsoft's code bit order, bit 0 = Dr6Shared): 27 intercept page. */
+#define HV_VSM_CAP_INTERCEPT_PAGE             (1ull << 27)
+
+/* HV_MAP_GPA_FLAGS (HvCallModifyVtlProtectionMask). */
+#define HV_MAP_GPA_NONE       0x0u
+#define HV_MAP_GPA_READABLE   0x1u
+#define HV_MAP_GPA_WRITABLE   0x2u
+#define HV_MAP_GPA_KX         0x4u   /* kernel-mode executable */
+#define HV_MAP_GPA_UX         0x8u   /* user-mode executable */
+
+/* HV_VP_VTL_CONTROL inside the VP assist page: byte offsets. */
+#define HV_VP_ASSIST_ENTRY_REASON   0x08u
+#define HV_VP_ASSIST_VINA_STATUS    0x0Cu
+#define HV_VP_ASSIST_RETURN_RAX     0x10u
+#define HV_VP_ASSIST_RETURN_RCX     0x18u
+#define HV_VP_ASSIST_INTERCEPT_MSG  0x70u   /* the intercept message when VSM's intercept page is on */
+
+/* Why a higher VTL was entered (VP assist page, HV_VP_ASSIST_ENTRY_REASON). */
+#define HV_VTL_ENTRY_RESERVED       0u
+#define HV_VTL_ENTRY_VTL_CALL       1u
+#define HV_VTL_ENTRY_INTERRUPT      2u
+#define HV_VTL_ENTRY_INTERCEPT      3u
+
 /* Hypercall codes. */
 #define HVCALL_NOTIFY_LONG_SPIN_WAIT        0x0008u
 #define HVCALL_MODIFY_VTL_PROTECTION_MASK   0x000Cu

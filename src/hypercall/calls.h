@@ -35,10 +35,6 @@ struct hc_register_assoc {
 };
 _Static_assert(sizeof(struct hc_register_assoc) == 32, "HV_REGISTER_ASSOC");
 
-#define HV_INPUT_VTL_TARGET_MASK  0x0fu
-#define HV_INPUT_VTL_USE_TARGET   0x10u
-#define HV_INPUT_VTL_RESERVED     0xe0u
-
 extern const struct hc_call hc_call_notify_long_spin_wait;
 extern const struct hc_call hc_call_get_vp_index_from_apic_id;
 extern const struct hc_call hc_call_get_vp_registers;

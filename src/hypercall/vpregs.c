@@ -13,48 +13,6 @@
 #include "vmm/decode.h"
 #include "vtl/vtl.h"
 
-/* TLFS register names (tlfs.md §1.4). */
-#define HV_REG_RAX           0x00020000u   /* ..R15 = 0x0002000F */
-#define HV_REG_RIP           0x00020010u
-#define HV_REG_RFLAGS        0x00020011u
-#define HV_REG_CR0           0x00040000u
-#define HV_REG_CR2           0x00040001u
-#define HV_REG_CR3           0x00040002u
-#define HV_REG_CR4           0x00040003u
-#define HV_REG_CR8           0x00040004u
-#define HV_REG_DR0           0x00050000u   /* ..DR3 */
-#define HV_REG_DR6           0x00050004u
-#define HV_REG_DR7           0x00050005u
-#define HV_REG_ES            0x00060000u   /* ES CS SS DS FS GS LDTR TR */
-#define HV_REG_TR            0x00060007u
-#define HV_REG_IDTR          0x00070000u
-#define HV_REG_GDTR          0x00070001u
-#define HV_REG_TSC           0x00080000u
-#define HV_REG_EFER          0x00080001u
-#define HV_REG_KERNEL_GS     0x00080002u
-#define HV_REG_APIC_BASE     0x00080003u
-#define HV_REG_PAT           0x00080004u
-#define HV_REG_SYSENTER_CS   0x00080005u
-#define HV_REG_SYSENTER_EIP  0x00080006u
-#define HV_REG_SYSENTER_ESP  0x00080007u
-#define HV_REG_STAR          0x00080008u
-#define HV_REG_LSTAR         0x00080009u
-#define HV_REG_CSTAR         0x0008000Au
-#define HV_REG_SFMASK        0x0008000Bu
-#define HV_REG_GUEST_OS_ID   0x00090002u
-#define HV_REG_VP_INDEX      0x00090003u
-#define HV_REG_TIME_REF      0x00090004u
-#define HV_REG_VP_ASSIST     0x00090013u
-#define HV_REG_REF_TSC       0x00090017u
-#define HV_REG_SINT0         0x000A0000u   /* ..SINT15 */
-#define HV_REG_SCONTROL      0x000A0010u
-#define HV_REG_SVERSION      0x000A0011u
-#define HV_REG_SIEFP         0x000A0012u
-#define HV_REG_SIMP          0x000A0013u
-#define HV_REG_EOM           0x000A0014u
-#define HV_REG_HV_VERSION    0x00000100u
-#define HV_REG_PRIV_FEATURES 0x00000200u
-
 #define CR0_PE (1ull << 0)
 #define CR0_NW (1ull << 29)
 #define CR0_CD (1ull << 30)

@@ -18,47 +18,14 @@
 
 struct partition;
 
-/* HV_VP_VTL_CONTROL inside the VP assist page. */
-#define HV_VP_ASSIST_ENTRY_REASON   0x08u
-#define HV_VP_ASSIST_VINA_STATUS    0x0Cu
-#define HV_VP_ASSIST_RETURN_RAX     0x10u
-#define HV_VP_ASSIST_RETURN_RCX     0x18u
-#define HV_VP_ASSIST_INTERCEPT_MSG  0x70u
-
-#define HV_VTL_ENTRY_RESERVED  0u
-#define HV_VTL_ENTRY_VTL_CALL  1u
-#define HV_VTL_ENTRY_INTERRUPT 2u
-#define HV_VTL_ENTRY_INTERCEPT 3u
-
-/* HvRegisterVsmPartitionConfig bits hvrun implements. */
-#define HV_VSM_CONFIG_ENABLE_VTL_PROTECTION   (1ull << 0)
-#define HV_VSM_CONFIG_DEFAULT_MASK_SHIFT      1
-#define HV_VSM_CONFIG_DEFAULT_MASK            (0xfull << 1)
-#define HV_VSM_CONFIG_ZERO_MEMORY_ON_RESET    (1ull << 5)
-#define HV_VSM_CONFIG_DENY_LOWER_VTL_STARTUP  (1ull << 6)
-#define HV_VSM_CONFIG_INTERCEPT_PAGE          (1ull << 12)
+/* HvRegisterVsmPartitionConfig bits hvrun implements (the bits: hv/tlfs.h). */
 #define HV_VSM_CONFIG_SUPPORTED \
 	(HV_VSM_CONFIG_ENABLE_VTL_PROTECTION | HV_VSM_CONFIG_DEFAULT_MASK | \
 	 HV_VSM_CONFIG_ZERO_MEMORY_ON_RESET | HV_VSM_CONFIG_DENY_LOWER_VTL_STARTUP | \
 	 HV_VSM_CONFIG_INTERCEPT_PAGE)
 
-/* VSM register names (reached through HvCallGet/SetVpRegisters). */
-#define HV_REG_PENDING_EVENT0          0x00010004u
-#define HV_REG_VSM_CODE_PAGE_OFFSETS   0x000D0002u
-#define HV_REG_VSM_VP_STATUS           0x000D0003u
-#define HV_REG_VSM_PARTITION_STATUS    0x000D0004u
-#define HV_REG_VSM_CAPABILITIES        0x000D0006u
-#define HV_REG_VSM_PARTITION_CONFIG    0x000D0007u
-
-/* VsmCapabilities (Microsoft's code bit order): 27 intercept page available. */
-#define HV_VSM_CAP_INTERCEPT_PAGE (1ull << 27)
-
-/* HV_MAP_GPA_FLAGS that ModifyVtlProtectionMask accepts. */
-#define HV_MAP_GPA_READABLE   0x1u
-#define HV_MAP_GPA_WRITABLE   0x2u
-#define HV_MAP_GPA_KX         0x4u
-#define HV_MAP_GPA_UX         0x8u
-#define HV_MAP_GPA_SUPPORTED  0xfu
+/* HV_MAP_GPA_FLAGS that ModifyVtlProtectionMask accepts (the flags: hv/tlfs.h). */
+#define HV_MAP_GPA_SUPPORTED  (HV_MAP_GPA_READABLE | HV_MAP_GPA_WRITABLE | HV_MAP_GPA_KX | HV_MAP_GPA_UX)
 
 /* An HV_INITIAL_VP_CONTEXT as KVM register state (also HvCallStartVirtualProcessor's). */
 void vtl_context_to_kvm(const struct hv_initial_vp_context *c, struct kvm_regs *regs, struct kvm_sregs *sregs);
