@@ -483,18 +483,6 @@ static int check(const struct args *a, uint64_t last_rax, uint64_t timed_iters)
 	return 0;
 }
 
-static uint64_t sort_median(uint64_t *v, unsigned n)
-{
-	for (unsigned i = 1; i < n; i++) {
-		uint64_t x = v[i];
-		unsigned j = i;
-		for (; j > 0 && v[j - 1] > x; j--)
-			v[j] = v[j - 1];
-		v[j] = x;
-	}
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 int guest_main(const struct hvrun_boot_info *bi)
 {
 	struct args a;
@@ -530,7 +518,7 @@ int guest_main(const struct hvrun_boot_info *bi)
 	for (unsigned b = 0; b < a.batches; b++)
 		printf(b ? ",%lu" : "%lu", batch_ticks[b]);
 	printf("\n");
-	med = sort_median(batch_ticks, (unsigned)a.batches);
+	med = median_u64(batch_ticks, (unsigned)a.batches);
 	printf("BENCH name=%s iters=%lu batches=%lu tsc_per_iter_median=%lu min=%lu max=%lu tsc_hz=%lu\n",
 	       name, a.iters, a.batches, med, batch_ticks[0], batch_ticks[a.batches - 1], bi->tsc_hz);
 	return 0;

@@ -26,6 +26,7 @@
 #include "guest.h"
 #include "idt.h"
 #include "hv/tlfs.h"
+#include "x86.h"
 
 #define PAGE_SIZE 4096ull
 
@@ -1087,16 +1088,6 @@ static void do_call_offset(void *arg)
 }
 
 /* Build a GDT with user segments and a TSS, and page tables with U/S set, for a trip to CPL3. */
-struct tss64 {
-	uint32_t reserved0;
-	uint64_t rsp[3];
-	uint64_t reserved1;
-	uint64_t ist[7];
-	uint64_t reserved2;
-	uint16_t reserved3;
-	uint16_t iomap_base;
-} __attribute__((packed));
-_Static_assert(sizeof(struct tss64) == 0x68, "64-bit TSS");
 
 #define SEL_USER_CODE  0x2b     /* GDT[5] | RPL 3 */
 #define SEL_USER_DATA  0x33     /* GDT[6] | RPL 3 */

@@ -49,6 +49,12 @@ extern char __bss_start[], __bss_end[];
 /* Writes status & 0xff to the debug-exit port: hvrun ends the run with exactly that status. */
 GUEST_NORETURN void exit(int status);
 
+/*
+ * Sorts v[0..n) in place (insertion sort: small arrays of timings) and returns the median, the
+ * mean of the two middle elements when n is even; 0 when n is 0.
+ */
+uint64_t median_u64(uint64_t *v, unsigned n);
+
 /* Prints "PANIC: <message>" and exits with GUEST_EXIT_PANIC. */
 GUEST_NORETURN GUEST_PRINTF(1, 2) void panic(const char *fmt, ...);
 

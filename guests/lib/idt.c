@@ -6,22 +6,13 @@
 
 #include "guest.h"
 #include "setjmp.h"
+#include "x86.h"
 
 #define IDT_ENTRIES     256
 #define IDT_EXCEPTIONS  32
 #define STUB_SIZE       16
 #define GATE_INTR64     0x8Eu   /* present, DPL 0, 64-bit interrupt gate */
 
-struct idt_gate {
-	uint16_t offset0;
-	uint16_t selector;
-	uint8_t ist;
-	uint8_t type_attr;
-	uint16_t offset1;
-	uint32_t offset2;
-	uint32_t reserved;
-};
-_Static_assert(sizeof(struct idt_gate) == 16, "64-bit IDT gate");
 _Static_assert(offsetof(struct exc_frame, vector) == 15 * 8, "entry.S pushes 15 registers");
 _Static_assert(sizeof(struct exc_frame) == 22 * 8, "entry.S frame");
 

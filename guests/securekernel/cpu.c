@@ -10,6 +10,7 @@
 #include "io.h"
 #include "setjmp.h"
 #include "string.h"
+#include "x86.h"
 
 #define PTE_P    (1ull << 0)
 #define PTE_RW   (1ull << 1)
@@ -33,27 +34,6 @@ extern char sk_user_start[];                  /* entry.S: the trustlet's entry (
 void sk_user_enter(uint64_t rip, uint64_t rsp, void *arg) __attribute__((noreturn));
 void sk_reload_kernel_ss(void);
 void exc_dispatch(struct exc_frame *f);
-
-struct tss64 {
-	uint32_t reserved0;
-	uint64_t rsp[3];
-	uint64_t reserved1;
-	uint64_t ist[7];
-	uint64_t reserved2;
-	uint16_t reserved3;
-	uint16_t iomap_base;
-} __attribute__((packed));
-_Static_assert(sizeof(struct tss64) == 104, "64-bit TSS");
-
-struct idt_gate {
-	uint16_t offset0;
-	uint16_t selector;
-	uint8_t ist;
-	uint8_t type_attr;
-	uint16_t offset1;
-	uint32_t offset2;
-	uint32_t reserved;
-};
 
 /* Descriptors with their accessed bits preset (platform rule). */
 static uint64_t gdt[8] __attribute__((aligned(16))) = {

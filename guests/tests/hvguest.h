@@ -161,21 +161,6 @@ static inline uint64_t hvg_tsc_to_ns(uint64_t ticks)
 	return ticks * 1000000000ull / hvg_tsc_hz();
 }
 
-/* Insertion sort (small arrays), then the middle element. */
-static inline uint64_t hvg_median(uint64_t *v, unsigned n)
-{
-	for (unsigned i = 1; i < n; i++) {
-		uint64_t x = v[i];
-		unsigned j = i;
-		while (j > 0 && v[j - 1] > x) {
-			v[j] = v[j - 1];
-			j--;
-		}
-		v[j] = x;
-	}
-	return n ? v[n / 2] : 0;
-}
-
 /* A port write nobody claims (hvrun ignores it): the cheapest full exit, for scale. */
 #define HVG_UNCLAIMED_PORT 0x80u
 
@@ -190,7 +175,7 @@ static inline uint64_t hvg_pio_median(unsigned samples)
 		outb(HVG_UNCLAIMED_PORT, 0);
 		t[i] = rdtsc() - t0;
 	}
-	return hvg_median(t, samples);
+	return median_u64(t, samples);
 }
 
 /* ---- Command line --------------------------------------------------------------------------- */

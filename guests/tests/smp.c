@@ -387,7 +387,7 @@ static void test_ipi(unsigned n)
 		ok &= i == 1 || ipi_hits[i] == 0;
 	report(ok, "a directed IPI reaches VP1 only");
 	if (done)
-		ipi_roundtrip_tsc = hvg_median(t, done);
+		ipi_roundtrip_tsc = median_u64(t, done);
 
 	/* Self (shorthand 1). */
 	for (unsigned i = 0; i < n; i++)

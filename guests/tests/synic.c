@@ -538,7 +538,7 @@ static uint64_t measure_signal_tsc(void)
 		t[i] = rdtsc() - t0;
 	}
 	flag_clear(SINT_SELF_EVT, me->flag_base + 7u);
-	return hvg_median(t, 16);
+	return median_u64(t, 16);
 }
 
 /* ---- Between partitions -------------------------------------------------------------------- */
@@ -642,7 +642,7 @@ static void run_initiator(unsigned count, unsigned streamed)
 	report(irq_in >= done + 1 && spurious_in == 0, "one AutoEOI interrupt per answer (%u interrupts, "
 	       "%u spurious)", irq_in, spurious_in);
 	if (done)
-		roundtrip = hvg_median(rt, done);
+		roundtrip = median_u64(rt, done);
 	report_prefix_pop();
 
 	/* One-way stream: the peer's slot and queue fill up; INSUFFICIENT_BUFFERS is flow control. */

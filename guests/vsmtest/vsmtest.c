@@ -563,18 +563,6 @@ static void check_vtl1_state(void)
 	report_prefix_pop();
 }
 
-static uint64_t median(uint64_t *v, unsigned n)
-{
-	for (unsigned i = 1; i < n; i++) {
-		uint64_t x = v[i];
-		unsigned j = i;
-		for (; j > 0 && v[j - 1] > x; j--)
-			v[j] = v[j - 1];
-		v[j] = x;
-	}
-	return v[n / 2];
-}
-
 static void print_ticks(const char *what, uint64_t ticks)
 {
 	uint64_t hz = boot_info->tsc_hz;
@@ -596,20 +584,20 @@ static void timings(void)
 		t[i] = rdtsc() - t0;
 	}
 	calls_made += TIMING_SAMPLES;
-	print_ticks("VtlCall + VtlReturn round trip", median(t, TIMING_SAMPLES));
+	print_ticks("VtlCall + VtlReturn round trip", median_u64(t, TIMING_SAMPLES));
 	for (unsigned i = 0; i < TIMING_SAMPLES; i++) {
 		t0 = rdtsc();
 		outb(UNCLAIMED_PORT, 0);
 		t[i] = rdtsc() - t0;
 	}
-	print_ticks("out to an unclaimed port", median(t, TIMING_SAMPLES));
+	print_ticks("out to an unclaimed port", median_u64(t, TIMING_SAMPLES));
 	for (unsigned i = 0; i < TIMING_SAMPLES; i++) {
 		t0 = rdtsc();
 		vtl0_write64(RO_GPA, 3);
 		t[i] = rdtsc() - t0;
 	}
 	intercepts_made += TIMING_SAMPLES;
-	print_ticks("write intercepted by VTL1 (GpaIntercept round trip)", median(t, TIMING_SAMPLES));
+	print_ticks("write intercepted by VTL1 (GpaIntercept round trip)", median_u64(t, TIMING_SAMPLES));
 }
 
 int guest_main(const struct hvrun_boot_info *bi)
