@@ -347,15 +347,6 @@ int vmm_vcpu_inject_exception(struct vmm_vcpu *vcpu, uint8_t vector, int has_err
 	return ret < 0 ? ret : 0;
 }
 
-int vmm_vcpu_set_single_step(struct vmm_vcpu *vcpu, int on)
-{
-	struct kvm_guest_debug dbg = {
-		.control = on ? (KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP) : 0,
-	};
-	int ret = xioctl(vcpu->fd, KVM_SET_GUEST_DEBUG, &dbg);
-	return ret < 0 ? ret : 0;
-}
-
 int vmm_vcpu_get_debugregs(struct vmm_vcpu *vcpu, struct kvm_debugregs *dr)
 {
 	int ret = xioctl(vcpu->fd, KVM_GET_DEBUGREGS, dr);

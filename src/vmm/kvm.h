@@ -52,7 +52,6 @@ int vmm_vcpu_set_sregs(struct vmm_vcpu *vcpu, const struct kvm_sregs *sregs);
 int vmm_vcpu_get_msrs(struct vmm_vcpu *vcpu, const uint32_t *index, uint64_t *value, unsigned n);
 int vmm_vcpu_set_msrs(struct vmm_vcpu *vcpu, const uint32_t *index, const uint64_t *value, unsigned n);
 int vmm_vcpu_inject_exception(struct vmm_vcpu *vcpu, uint8_t vector, int has_error, uint32_t error);
-int vmm_vcpu_set_single_step(struct vmm_vcpu *vcpu, int on);
 /*
  * Make `dst`'s guest TSC equal `src`'s (vCPUs of different VMs start their TSCs at different
  * times): copies the TSC offset (KVM_VCPU_TSC_OFFSET), or the TSC value where that is missing.

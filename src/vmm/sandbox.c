@@ -86,7 +86,6 @@ static const struct kvm_request vcpu_ioctls[] = {
 	R(KVM_GET_MSRS), R(KVM_SET_MSRS),
 	R(KVM_GET_VCPU_EVENTS), R(KVM_SET_VCPU_EVENTS),
 	R(KVM_GET_DEBUGREGS), R(KVM_SET_DEBUGREGS),
-	R(KVM_SET_GUEST_DEBUG),
 	R(KVM_INTERRUPT),              /* the userspace interrupt controller delivers a vector */
 	R(KVM_GET_TSC_KHZ),
 	R(KVM_SET_CPUID2),
