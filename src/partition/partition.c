@@ -163,11 +163,36 @@ static int set_cpuid(struct partition *p, struct vmm_vcpu *vcpu)
 
 static int gpa_is_protected(void *opaque, uint64_t gpa);
 
+/*
+ * Put an initial VP context (EnableVpVtl, StartVirtualProcessor) into a vCPU: its registers, the
+ * segments, tables, CR0/3/4 and EFER over the vCPU's reset sregs (so fields the context does not
+ * carry stay valid), and PAT when non-zero. *applied gets the sregs KVM took. -ERANGE when KVM
+ * refuses the context (an invalid guest state from the caller), else 0 or an ioctl's errno.
+ */
+static int load_initial_context(struct vmm_vcpu *vcpu, const struct kvm_regs *regs,
+				const struct kvm_sregs *sregs, uint64_t pat, struct kvm_sregs *applied)
+{
+	uint32_t pat_msr = 0x277;
+	struct kvm_sregs s;
+	int ret = vmm_vcpu_get_sregs(vcpu, &s);
+
+	if (ret)
+		return ret;
+	s.cs = sregs->cs; s.ds = sregs->ds; s.es = sregs->es; s.fs = sregs->fs; s.gs = sregs->gs;
+	s.ss = sregs->ss; s.tr = sregs->tr; s.ldt = sregs->ldt;
+	s.gdt = sregs->gdt; s.idt = sregs->idt;
+	s.cr0 = sregs->cr0; s.cr3 = sregs->cr3; s.cr4 = sregs->cr4; s.efer = sregs->efer;
+	if (vmm_vcpu_set_sregs(vcpu, &s) || vmm_vcpu_set_regs(vcpu, regs) ||
+	    (pat && vmm_vcpu_set_msrs(vcpu, &pat_msr, &pat, 1)))
+		return -ERANGE;
+	*applied = s;
+	return 0;
+}
+
 int part_vp_vtl_create(struct partition *p, struct part_vp *pvp, uint8_t vtl, const struct kvm_regs *regs,
 		       const struct kvm_sregs *sregs, uint64_t pat)
 {
 	struct vmm_vcpu *vcpu;
-	uint32_t pat_msr = 0x277;
 	struct kvm_sregs s;
 	int ret;
 
@@ -182,22 +207,7 @@ int part_vp_vtl_create(struct partition *p, struct part_vp *pvp, uint8_t vtl, co
 	ret = set_cpuid(p, vcpu);
 	if (ret)
 		goto fail;
-	/* Start from the vCPU's reset sregs so fields the caller leaves alone stay valid. */
-	ret = vmm_vcpu_get_sregs(vcpu, &s);
-	if (ret)
-		goto fail;
-	s.cs = sregs->cs; s.ds = sregs->ds; s.es = sregs->es; s.fs = sregs->fs; s.gs = sregs->gs;
-	s.ss = sregs->ss; s.tr = sregs->tr; s.ldt = sregs->ldt;
-	s.gdt = sregs->gdt; s.idt = sregs->idt;
-	s.cr0 = sregs->cr0; s.cr3 = sregs->cr3; s.cr4 = sregs->cr4; s.efer = sregs->efer;
-	ret = vmm_vcpu_set_sregs(vcpu, &s);
-	if (ret) {
-		ret = -ERANGE;          /* KVM refused the initial context */
-		goto fail;
-	}
-	ret = vmm_vcpu_set_regs(vcpu, regs);
-	if (!ret && pat)
-		ret = vmm_vcpu_set_msrs(vcpu, &pat_msr, &pat, 1) ? -ERANGE : 0;
+	ret = load_initial_context(vcpu, regs, sregs, pat, &s);
 	if (ret)
 		goto fail;
 	/* One VP, one TSC: the VTLs' vCPUs live in different VMs, whose TSCs started apart. */
@@ -282,7 +292,6 @@ static int setup_boot_vp(struct partition *p)
 int part_vp_start(struct partition *p, uint32_t index, const struct kvm_regs *regs,
 		  const struct kvm_sregs *sregs, uint64_t pat)
 {
-	uint32_t pat_msr = 0x277;
 	struct part_vp *pvp = index < p->nvps ? &p->vps[index] : NULL;
 	struct vmm_vcpu *c;
 	struct kvm_sregs s;
@@ -296,18 +305,9 @@ int part_vp_start(struct partition *p, uint32_t index, const struct kvm_regs *re
 		goto out;
 	}
 	c = &pvp->vp.vcpu[0];
-	ret = vmm_vcpu_get_sregs(c, &s);
+	ret = load_initial_context(c, regs, sregs, pat, &s);
 	if (ret)
 		goto out;
-	s.cs = sregs->cs; s.ds = sregs->ds; s.es = sregs->es; s.fs = sregs->fs; s.gs = sregs->gs;
-	s.ss = sregs->ss; s.tr = sregs->tr; s.ldt = sregs->ldt;
-	s.gdt = sregs->gdt; s.idt = sregs->idt;
-	s.cr0 = sregs->cr0; s.cr3 = sregs->cr3; s.cr4 = sregs->cr4; s.efer = sregs->efer;
-	if (vmm_vcpu_set_sregs(c, &s) || vmm_vcpu_set_regs(c, regs) ||
-	    (pat && vmm_vcpu_set_msrs(c, &pat_msr, &pat, 1))) {
-		ret = -ERANGE;
-		goto out;
-	}
 	c->run->s.regs.regs = *regs;
 	c->run->s.regs.sregs = s;
 	pvp->start_requested = true;
