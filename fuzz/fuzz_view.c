@@ -13,7 +13,9 @@
  *     (or a writable overlay), to the overlay's page or to the RAM page; region pages likewise;
  *   - idempotent: a second commit sends nothing to KVM and keeps the same slots;
  *   - a commit that does not fit (-ENOSPC) leaves the recorded slots as they were.
- * part_view_access and part_view_classify are checked against the same model.
+ * part_view_access and part_view_classify are checked against the same model, and
+ * part_view_access_cached (one translation cache kept across the whole input) against
+ * part_view_access.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -142,6 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct part_slot plan[1024], before[1024];
 	struct part_view v;
+	struct part_view_tlb tlb = { 0 };
 	struct part_mem ram;
 	uint8_t *host;
 	uint64_t npages;
@@ -269,8 +272,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		default: {          /* hvrun accessing memory on the VTL's behalf */
 			uint64_t len = (a & 0x40) ? (uint64_t)z << 4 : z % 64;
 			bool write = a & 0x20;
-			void *hva = (void *)1;
+			void *hva = (void *)1, *cached = (void *)2;
 			ret = part_view_access(&v, gpa, len, write, &hva);
+			/* The cache answers exactly as the locked lookup, whatever changed since. */
+			CHECK(part_view_access_cached(&v, &tlb, gpa, len, write, &cached) == ret && cached == hva);
 			if (ret) {
 				CHECK(ret == -EINVAL || ret == -EACCES);
 				CHECK(hva == NULL);

@@ -30,9 +30,17 @@ static const struct hc_call *const calls[] = {
 	&hc_call_get_vp_index_from_apic_id,
 };
 
+/* Guest memory as the calling VTL sees it, through the calling VP's translation cache. */
+struct view_ctx {
+	struct part_view *view;
+	struct part_view_tlb *tlb;
+};
+
 static int view_access(void *ctx, uint64_t gpa, uint32_t len, bool write, void **hva)
 {
-	return part_view_access(ctx, gpa, len, write, hva);
+	const struct view_ctx *c = ctx;
+
+	return part_view_access_cached(c->view, c->tlb, gpa, len, write, hva);
 }
 
 static void inject_ud(struct vmm_reply *reply, const char *why)
@@ -51,8 +59,6 @@ static int hypercall_handle(void *opaque, const struct vmm_exit *exit, struct vm
 	uint8_t vtl = (uint8_t)((h->execution_state & HV_EXEC_STATE_VTL_MASK) >> HV_EXEC_STATE_VTL_SHIFT);
 	struct hc_env env = { .p = p, .exit = exit, .vtl = vtl, .reply = reply };
 	struct part_view *view = part_view_of(p, vtl);
-	struct hc_mem mem = { .access = view_access, .ctx = view, .gpa_limit = 1ull << p->gpa_bits };
-	struct hc_regs in = { .rcx = regs->rcx, .rdx = regs->rdx, .r8 = regs->r8 };
 	const struct hc_call *call;
 	uint64_t result;
 	uint16_t code = (uint16_t)(regs->rcx & HV_HYPERCALL_CODE_MASK);
@@ -72,6 +78,10 @@ static int hypercall_handle(void *opaque, const struct vmm_exit *exit, struct vm
 	}
 	if (code == HVCALL_VTL_CALL || code == HVCALL_VTL_RETURN)
 		return vtl_call_or_return(p, exit, code, reply);
+
+	struct view_ctx vctx = { .view = view, .tlb = &part_vp_of(exit->vp)->tlb[vtl] };
+	struct hc_mem mem = { .access = view_access, .ctx = &vctx, .gpa_limit = 1ull << p->gpa_bits };
+	struct hc_regs in = { .rcx = regs->rcx, .rdx = regs->rdx, .r8 = regs->r8 };
 
 	result = hc_execute(&p->hv.calls, &in, &mem, &env, &call);
 	regs->rax = result;

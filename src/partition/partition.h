@@ -83,6 +83,7 @@ struct part_hv {
 struct part_vp {
 	struct vp vp;
 	struct hv_vp_vtl hv[HV_MAX_VTL];             /* private per VP per VTL */
+	struct part_view_tlb tlb[HV_MAX_VTL];        /* this VP's translations in each VTL's view */
 	struct part_overlay_page simp[HV_MAX_VTL];
 	struct part_overlay_page siefp[HV_MAX_VTL];
 	struct hv_msg_queue sint_queue[HV_MAX_VTL][HV_SINT_COUNT];

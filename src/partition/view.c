@@ -31,7 +31,14 @@ int part_view_init(struct part_view *v, const struct part_mem *ram, struct vmm_v
 		return -ENOMEM;
 	}
 	memset(v->prot, PART_PROT_ALL, v->npages);
+	v->generation = 1;
 	return 0;
+}
+
+/* Under v->lock: every cached translation of this view is stale from now on. */
+static void bump(struct part_view *v)
+{
+	__atomic_store_n(&v->generation, v->generation + 1, __ATOMIC_RELEASE);
 }
 
 void part_view_fini(struct part_view *v)
@@ -92,6 +99,8 @@ int part_view_set_overlay(struct part_view *v, void *hva, uint64_t gpa, bool wri
 	}
 	v->overlays[v->noverlays++] = (struct part_overlay){ .gpa = gpa, .hva = hva, .writable = writable };
 out:
+	if (!ret)
+		bump(v);
 	pthread_mutex_unlock(&v->lock);
 	return ret;
 }
@@ -102,6 +111,7 @@ void part_view_clear_overlay(struct part_view *v, void *hva)
 	for (unsigned i = 0; i < v->noverlays; i++) {
 		if (v->overlays[i].hva == hva) {
 			v->overlays[i] = v->overlays[--v->noverlays];
+			bump(v);
 			break;
 		}
 	}
@@ -132,6 +142,7 @@ int part_view_add_region(struct part_view *v, uint64_t gpa, uint64_t size, void 
 	for (; at > 0 && v->regions[at - 1].gpa > gpa; at--)
 		v->regions[at] = v->regions[at - 1];
 	v->regions[at] = (struct part_region){ .gpa = gpa, .size = size, .hva = hva };
+	bump(v);
 out:
 	pthread_mutex_unlock(&v->lock);
 	return ret;
@@ -143,6 +154,7 @@ int part_view_protect(struct part_view *v, uint64_t gpfn, uint64_t count, uint8_
 		return -EINVAL;
 	pthread_mutex_lock(&v->lock);
 	memset(v->prot + gpfn, prot, count);
+	bump(v);
 	pthread_mutex_unlock(&v->lock);
 	return 0;
 }
@@ -432,44 +444,74 @@ enum part_gpa_kind part_view_classify(const struct part_view *v, uint64_t gpa, u
 	return kind;
 }
 
-int part_view_access(struct part_view *v, uint64_t gpa, uint64_t len, bool write, void **hva)
+/*
+ * Under v->lock. *writable says whether the single page holding [gpa, gpa + len) may also be
+ * written by the view's VTL (only meaningful for a one-page range that succeeded).
+ */
+static int access_locked(const struct part_view *v, uint64_t gpa, uint64_t len, bool write, void **hva,
+			 bool *writable)
 {
 	uint8_t need = PART_PROT_R | (write ? PART_PROT_W : 0);
-	int ret = 0;
 
-	*hva = NULL;
-	if (len == 0 || gpa + len < gpa)
-		return -EINVAL;
-	pthread_mutex_lock(&v->lock);
 	if (part_mem_contains(v->ram, gpa, len)) {
 		for (uint64_t pg = gpa & ~(PART_PAGE_SIZE - 1); pg < gpa + len; pg += PART_PAGE_SIZE) {
-			if (overlay_at(v, pg)) {
-				ret = -EACCES;       /* hvrun's own pages are not guest memory */
-				goto out;
-			}
-			if ((v->prot[pg / PART_PAGE_SIZE] & need) != need) {
-				ret = -EACCES;
-				goto out;
-			}
+			if (overlay_at(v, pg))
+				return -EACCES;      /* hvrun's own pages are not guest memory */
+			if ((v->prot[pg / PART_PAGE_SIZE] & need) != need)
+				return -EACCES;
+			*writable = v->prot[pg / PART_PAGE_SIZE] & PART_PROT_W;
 		}
 		*hva = v->ram->host + gpa;
-		goto out;
+		return 0;
 	}
 	for (unsigned i = 0; i < v->nregions; i++) {
 		const struct part_region *r = &v->regions[i];
 		if (gpa >= r->gpa && gpa - r->gpa < r->size && len <= r->size - (gpa - r->gpa)) {
-			for (uint64_t pg = gpa & ~(PART_PAGE_SIZE - 1); pg < gpa + len; pg += PART_PAGE_SIZE) {
-				if (overlay_at(v, pg)) {
-					ret = -EACCES;       /* as in RAM: an overlay hides the page */
-					goto out;
-				}
-			}
+			for (uint64_t pg = gpa & ~(PART_PAGE_SIZE - 1); pg < gpa + len; pg += PART_PAGE_SIZE)
+				if (overlay_at(v, pg))
+					return -EACCES;  /* as in RAM: an overlay hides the page */
+			*writable = true;
 			*hva = (uint8_t *)r->hva + (gpa - r->gpa);
-			goto out;
+			return 0;
 		}
 	}
-	ret = -EINVAL;
-out:
+	return -EINVAL;
+}
+
+int part_view_access(struct part_view *v, uint64_t gpa, uint64_t len, bool write, void **hva)
+{
+	return part_view_access_cached(v, NULL, gpa, len, write, hva);
+}
+
+int part_view_access_cached(struct part_view *v, struct part_view_tlb *tlb, uint64_t gpa, uint64_t len,
+			    bool write, void **hva)
+{
+	uint64_t page = gpa & ~(PART_PAGE_SIZE - 1);
+	bool one_page, writable = false;
+	unsigned slot;
+	int ret;
+
+	*hva = NULL;
+	if (len == 0 || gpa + len < gpa)
+		return -EINVAL;
+	one_page = ((gpa + len - 1) & ~(PART_PAGE_SIZE - 1)) == page;
+	/* Direct-mapped by page number: a hit costs one comparison of three words. */
+	slot = (unsigned)(page / PART_PAGE_SIZE) % PART_VIEW_TLB_ENTRIES;
+	if (tlb && one_page && tlb->e[slot].page == page && (!write || tlb->e[slot].writable) &&
+	    tlb->e[slot].generation == __atomic_load_n(&v->generation, __ATOMIC_ACQUIRE)) {
+		tlb->hits++;
+		*hva = tlb->e[slot].hva + (gpa - page);
+		return 0;
+	}
+	pthread_mutex_lock(&v->lock);
+	ret = access_locked(v, gpa, len, write, hva, &writable);
+	if (!ret && tlb && one_page) {
+		tlb->misses++;
+		tlb->e[slot].generation = v->generation;
+		tlb->e[slot].page = page;
+		tlb->e[slot].hva = (uint8_t *)*hva - (gpa - page);
+		tlb->e[slot].writable = writable;
+	}
 	pthread_mutex_unlock(&v->lock);
 	return ret;
 }

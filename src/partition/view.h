@@ -71,6 +71,11 @@ struct part_view {
 	void (*quiesce)(void *ctx, bool begin);
 	void *quiesce_ctx;
 	pthread_mutex_t lock;
+	/*
+	 * Bumped (under lock) by every change that can alter what part_view_access answers:
+	 * protections, overlays, regions. Starts at 1, so a zeroed part_view_tlb never matches.
+	 */
+	uint64_t generation;
 	uint64_t commits;                    /* statistics for benchmarks */
 	uint64_t slot_ioctls;
 };
@@ -105,5 +110,31 @@ enum part_gpa_kind part_view_classify(const struct part_view *v, uint64_t gpa, u
  * -EINVAL: not memory of this view; -EACCES: a protection forbids it.
  */
 int part_view_access(struct part_view *v, uint64_t gpa, uint64_t len, bool write, void **hva);
+
+/*
+ * One VP's last translations in one view, so that a repeated access (a hypercall's input and
+ * output pages, the VP assist page on every VTL switch) skips the view's lock. An entry holds
+ * for the view generation it was made in; any change to the view makes every entry stale.
+ * Owned by one VP thread: no locking of its own. Zero-initialised means empty.
+ */
+#define PART_VIEW_TLB_ENTRIES 8
+
+struct part_view_tlb {
+	struct {
+		uint64_t generation;
+		uint64_t page;       /* GPA of the 4 KiB page */
+		uint8_t *hva;        /* host address of that page */
+		bool writable;
+	} e[PART_VIEW_TLB_ENTRIES];  /* indexed by page number modulo the size */
+	uint64_t hits, misses;       /* statistics for tests and benchmarks */
+};
+
+/*
+ * part_view_access through a VP's cache (tlb may be NULL). The answer is the one
+ * part_view_access would give at the moment the view's generation is read: a change made
+ * concurrently by another thread orders before or after the access, as with the lock.
+ */
+int part_view_access_cached(struct part_view *v, struct part_view_tlb *tlb, uint64_t gpa, uint64_t len,
+			    bool write, void **hva);
 
 #endif /* PART_VIEW_H */

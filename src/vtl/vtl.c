@@ -197,7 +197,8 @@ static uint8_t *assist_page(struct partition *p, struct part_vp *pvp, uint8_t vt
 	uint64_t msr = pvp->hv[vtl].vp_assist;
 	void *hva;
 
-	if (!(msr & 1) || part_view_access(part_view_of(p, vtl), msr & ~PAGE_MASK_4K, 4096, true, &hva))
+	if (!(msr & 1) ||
+	    part_view_access_cached(part_view_of(p, vtl), &pvp->tlb[vtl], msr & ~PAGE_MASK_4K, 4096, true, &hva))
 		return NULL;
 	return hva;
 }

@@ -424,6 +424,90 @@ static void test_access(void **state)
 	assert_int_equal(part_view_access(&f->v, REGION_GPA, UINT64_MAX, false, &hva), -EINVAL);
 }
 
+/* A VP's translation cache answers as the locked lookup would, and forgets on every change. */
+static void test_access_cached_hits_and_invalidation(void **state)
+{
+	struct vfx *f = *state;
+	struct part_view_tlb tlb = { 0 };
+	void *hva = NULL;
+
+	assert_int_equal(part_view_access_cached(&f->v, &tlb, 5 * P + 8, 16, true, &hva), 0);
+	assert_ptr_equal(hva, f->buf + 5 * P + 8);
+	assert_int_equal(tlb.misses, 1);
+	assert_int_equal(part_view_access_cached(&f->v, &tlb, 5 * P + 64, 8, false, &hva), 0);
+	assert_ptr_equal(hva, f->buf + 5 * P + 64);
+	assert_int_equal(tlb.hits, 1);
+
+	/* read-only: a cached writable entry must not let the write through */
+	assert_int_equal(part_view_protect(&f->v, 5, 1, PART_PROT_R), 0);
+	hva = (void *)1;
+	assert_int_equal(part_view_access_cached(&f->v, &tlb, 5 * P + 8, 8, true, &hva), -EACCES);
+	assert_null(hva);
+	assert_int_equal(part_view_access_cached(&f->v, &tlb, 5 * P + 8, 8, false, &hva), 0);
+	/* an entry made for a read of a read-only page does not serve a write either */
+	assert_int_equal(part_view_access_cached(&f->v, &tlb, 5 * P + 8, 8, true, &hva), -EACCES);
+
+	/* no access, then an overlay on a page that was cached */
+	assert_int_equal(part_view_protect(&f->v, 5, 1, 0), 0);
+	assert_int_equal(part_view_access_cached(&f->v, &tlb, 5 * P, 8, false, &hva), -EACCES);
+	assert_int_equal(part_view_access_cached(&f->v, &tlb, 7 * P, 8, false, &hva), 0);
+	assert_int_equal(part_view_set_overlay(&f->v, f->ov1, 7 * P, true), 0);
+	assert_int_equal(part_view_access_cached(&f->v, &tlb, 7 * P, 8, false, &hva), -EACCES);
+	part_view_clear_overlay(&f->v, f->ov1);
+	assert_int_equal(part_view_access_cached(&f->v, &tlb, 7 * P, 8, false, &hva), 0);
+	assert_ptr_equal(hva, f->buf + 7 * P);
+
+	/* ranges across a page boundary are never cached, and are still checked page by page */
+	assert_int_equal(part_view_protect(&f->v, 9, 1, PART_PROT_R), 0);
+	uint64_t misses = tlb.misses, hits = tlb.hits;
+	assert_int_equal(part_view_access_cached(&f->v, &tlb, 9 * P - 8, 16, true, &hva), -EACCES);
+	assert_int_equal(part_view_access_cached(&f->v, &tlb, 9 * P - 8, 16, false, &hva), 0);
+	assert_int_equal(part_view_access_cached(&f->v, &tlb, 9 * P - 8, 16, false, &hva), 0);
+	assert_int_equal(tlb.misses, misses);
+	assert_int_equal(tlb.hits, hits);
+
+	/* a region added later: its pages become reachable, and are cached like RAM */
+	assert_int_equal(part_view_access_cached(&f->v, &tlb, REGION_GPA + 8, 8, true, &hva), -EINVAL);
+	assert_int_equal(part_view_add_region(&f->v, REGION_GPA, REGION_SIZE, f->region), 0);
+	assert_int_equal(part_view_access_cached(&f->v, &tlb, REGION_GPA + 8, 8, true, &hva), 0);
+	assert_int_equal(part_view_access_cached(&f->v, &tlb, REGION_GPA + 16, 8, true, &hva), 0);
+	assert_ptr_equal(hva, f->region + 16);
+}
+
+/* Random changes and accesses: the cached answer always equals the locked one. */
+static void test_access_cached_matches_uncached(void **state)
+{
+	struct vfx *f = *state;
+	struct part_view_tlb tlb = { 0 };
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	assert_int_equal(part_view_add_region(&f->v, REGION_GPA, REGION_SIZE, f->region), 0);
+	for (int step = 0; step < 20000; step++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		unsigned op = x % 64, page = (unsigned)(x >> 8) % 12;
+		if (op == 0) {
+			assert_int_equal(part_view_protect(&f->v, page, 1, (uint8_t)((x >> 20) & PART_PROT_ALL)), 0);
+		} else if (op == 1) {
+			(void)part_view_set_overlay(&f->v, (x >> 20) & 1 ? f->ov1 : f->ov2, page * P, true);
+		} else if (op == 2) {
+			part_view_clear_overlay(&f->v, (x >> 20) & 1 ? f->ov1 : f->ov2);
+		} else {
+			uint64_t base = (x >> 30) & 1 ? REGION_GPA : 0;
+			uint64_t gpa = base + page * P + ((x >> 32) % (P / 8)) * 8;
+			uint64_t len = 8 + ((x >> 44) % 4) * 8;
+			bool write = (x >> 50) & 1;
+			void *a = (void *)1, *b = (void *)2;
+			int ra = part_view_access(&f->v, gpa, len, write, &a);
+			int rb = part_view_access_cached(&f->v, &tlb, gpa, len, write, &b);
+
+			if (ra != rb || a != b)
+				fail_msg("step %d: %s %#llx+%llu: locked %d %p, cached %d %p", step, write ? "write" : "read",
+					 (unsigned long long)gpa, (unsigned long long)len, ra, a, rb, b);
+		}
+	}
+	assert_true(tlb.hits > 1000);
+}
+
 /* ---- commit (vm == NULL): slot bookkeeping and the number of KVM calls ---- */
 
 static void assert_committed_matches_plan(const struct part_view *v)
@@ -565,6 +649,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_plan_enospc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_classify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_access, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_access_cached_hits_and_invalidation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_access_cached_matches_uncached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_diff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_enospc_keeps_state, setup, teardown),
 	};
