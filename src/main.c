@@ -234,7 +234,7 @@ int main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < nslots; i++) {
 		slots[i].status = HVRUN_EXIT_HOST_ERROR;
-		if (pthread_create(&slots[i].thread, NULL, partition_thread, &slots[i]) == 0)
+		if (part_thread_create(&slots[i].thread, partition_thread, &slots[i]) == 0)
 			slots[i].running = 1;
 		else
 			pr_err("cannot start a thread for partition %u", i);

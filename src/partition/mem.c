@@ -20,6 +20,11 @@ int part_mem_alloc(struct part_mem *mem, uint64_t gpa_base, uint64_t size)
 	if (p == MAP_FAILED)
 		return -errno;
 	madvise(p, size, MADV_DONTDUMP);
+	/*
+	 * Small pages only, even where transparent huge pages are "always": a guest that touches one
+	 * byte must not make 2 MiB resident (64 canary partitions: 266 MiB with THP, 12 MiB without).
+	 */
+	madvise(p, size, MADV_NOHUGEPAGE);
 	mem->host = p;
 	mem->gpa_base = gpa_base;
 	mem->size = size;

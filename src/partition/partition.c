@@ -631,6 +631,27 @@ static void *secondary_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * 1 MiB instead of glibc's 8 MiB: the exit path is shallow (hypercall buffers of 8 KiB are the
+ * deepest frame), and a stack mapping smaller than a huge page cannot be made 2 MiB resident
+ * when transparent huge pages are "always".
+ */
+#define PART_THREAD_STACK (1u << 20)
+
+int part_thread_create(pthread_t *thread, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	int ret = pthread_attr_init(&attr);
+
+	if (ret)
+		return -ret;
+	ret = pthread_attr_setstacksize(&attr, PART_THREAD_STACK);
+	if (!ret)
+		ret = pthread_create(thread, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return -ret;
+}
+
 int part_run(struct partition *p, int *status)
 {
 	pthread_t *threads = NULL;
@@ -642,7 +663,7 @@ int part_run(struct partition *p, int *status)
 		if (!threads)
 			return -ENOMEM;
 		for (unsigned i = 1; i < p->nvps; i++) {
-			if (pthread_create(&threads[i], NULL, secondary_thread, &p->vps[i])) {
+			if (part_thread_create(&threads[i], secondary_thread, &p->vps[i])) {
 				pr_err("partition %llu: cannot create a thread for VP %u: stopping",
 				       (unsigned long long)p->id, i);
 				vp_stopped(p, HVRUN_EXIT_HOST_ERROR);

@@ -138,6 +138,8 @@ int part_create(const struct part_config *cfg, struct partition **out, bool *usa
 /* Create the KVM VM, vCPU, boot state and services. part_destroy() releases them. */
 int part_start(struct partition *p, const struct vmm_kvm *kvm);
 int part_run(struct partition *p, int *status);
+/* Start a partition or VP thread (PART_THREAD_STACK of stack). 0 or a negative errno. */
+int part_thread_create(pthread_t *thread, void *(*fn)(void *), void *arg);
 /* Print the partition's identity (id, UUID, image) at start: always when `loud`, else with -v. */
 void part_announce(const struct partition *p, bool loud);
 void part_request_stop(struct partition *p, int status);
