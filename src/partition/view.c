@@ -483,29 +483,17 @@ int part_view_access(struct part_view *v, uint64_t gpa, uint64_t len, bool write
 	return part_view_access_cached(v, NULL, gpa, len, write, hva);
 }
 
-int part_view_access_cached(struct part_view *v, struct part_view_tlb *tlb, uint64_t gpa, uint64_t len,
-			    bool write, void **hva)
+/* A miss: the locked lookup, remembered in the VP's cache when it covers one page. */
+static __attribute__((noinline)) int access_miss(struct part_view *v, struct part_view_tlb *tlb, uint64_t gpa,
+						 uint64_t len, bool write, void **hva, unsigned slot)
 {
 	uint64_t page = gpa & ~(PART_PAGE_SIZE - 1);
-	bool one_page, writable = false;
-	unsigned slot;
+	bool writable = false;
 	int ret;
 
-	*hva = NULL;
-	if (len == 0 || gpa + len < gpa)
-		return -EINVAL;
-	one_page = ((gpa + len - 1) & ~(PART_PAGE_SIZE - 1)) == page;
-	/* Direct-mapped by page number: a hit costs one comparison of three words. */
-	slot = (unsigned)(page / PART_PAGE_SIZE) % PART_VIEW_TLB_ENTRIES;
-	if (tlb && one_page && tlb->e[slot].page == page && (!write || tlb->e[slot].writable) &&
-	    tlb->e[slot].generation == __atomic_load_n(&v->generation, __ATOMIC_ACQUIRE)) {
-		tlb->hits++;
-		*hva = tlb->e[slot].hva + (gpa - page);
-		return 0;
-	}
 	pthread_mutex_lock(&v->lock);
 	ret = access_locked(v, gpa, len, write, hva, &writable);
-	if (!ret && tlb && one_page) {
+	if (!ret && tlb) {
 		tlb->misses++;
 		tlb->e[slot].generation = v->generation;
 		tlb->e[slot].page = page;
@@ -514,4 +502,26 @@ int part_view_access_cached(struct part_view *v, struct part_view_tlb *tlb, uint
 	}
 	pthread_mutex_unlock(&v->lock);
 	return ret;
+}
+
+int part_view_access_cached(struct part_view *v, struct part_view_tlb *tlb, uint64_t gpa, uint64_t len,
+			    bool write, void **hva)
+{
+	uint64_t page = gpa & ~(PART_PAGE_SIZE - 1);
+	/* Direct-mapped by page number: a hit costs one comparison of three words. */
+	unsigned slot = (unsigned)(page / PART_PAGE_SIZE) % PART_VIEW_TLB_ENTRIES;
+
+	*hva = NULL;
+	if (len == 0 || gpa + len < gpa)
+		return -EINVAL;
+	/* Only ranges inside one page are cached (hypercall lists and VP assist pages are). */
+	if (((gpa + len - 1) & ~(PART_PAGE_SIZE - 1)) != page)
+		tlb = NULL;
+	if (tlb && tlb->e[slot].page == page && (!write || tlb->e[slot].writable) &&
+	    tlb->e[slot].generation == __atomic_load_n(&v->generation, __ATOMIC_ACQUIRE)) {
+		tlb->hits++;
+		*hva = tlb->e[slot].hva + (gpa - page);
+		return 0;
+	}
+	return access_miss(v, tlb, gpa, len, write, hva, slot);
 }
