@@ -3,6 +3,7 @@
 #include "vmm/decode.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "hvrun/abi.h"
@@ -25,6 +26,36 @@ static void put_segment(struct hv_x64_segment *out, const struct kvm_segment *se
 	out->limit = seg->limit;
 	out->selector = seg->selector;
 	out->attributes = vmm_segment_attributes(seg);
+}
+
+static inline bool segment_equal(const struct kvm_segment *a, const struct kvm_segment *b)
+{
+	uint64_t x[3], y[3];
+
+	_Static_assert(sizeof(struct kvm_segment) == sizeof(x), "kvm_segment is three words");
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2])) == 0;
+}
+
+/*
+ * put_segment through the VP's memo (slot: VMM_SEG_MEMO_*), when the context has one. A zeroed
+ * memo is already right: an all-zero KVM segment packs to an all-zero TLFS segment.
+ */
+static inline __attribute__((always_inline)) void put_segment_memo(struct hv_x64_segment *out,
+	const struct kvm_segment *seg, const struct vmm_decode_ctx *ctx, unsigned slot)
+{
+	struct vmm_segment_memo *m = ctx->memo;
+
+	if (!m) {
+		put_segment(out, seg);
+		return;
+	}
+	if (!segment_equal(&m->raw[slot], seg)) {
+		m->raw[slot] = *seg;
+		put_segment(&m->packed[slot], seg);
+	}
+	*out = m->packed[slot];
 }
 
 uint16_t vmm_execution_state(const struct kvm_regs *regs, const struct kvm_sregs *sregs, uint8_t vtl)
@@ -61,7 +92,7 @@ static void *init_msg(struct hv_message *msg, uint32_t type, size_t payload, con
 	h->instruction_length = (uint8_t)((sregs->cr8 & 0xf) << 4);
 	h->access_type = access;
 	h->execution_state = vmm_execution_state(regs, sregs, ctx->vtl);
-	put_segment(&h->cs, &sregs->cs);
+	put_segment_memo(&h->cs, &sregs->cs, ctx, VMM_SEG_MEMO_CS);
 	h->rip = regs->rip;
 	h->rflags = regs->rflags;
 	return h;
@@ -119,8 +150,8 @@ static int decode_io(const struct kvm_run *run, size_t run_size, const struct vm
 	io->port = run->io.port;
 	io->access_info = (uint8_t)(size | (count > 1 ? HV_IO_ACCESS_STRING | HV_IO_ACCESS_REP : 0));
 	io->rax = regs->rax;
-	put_segment(&io->ds, &sregs->ds);
-	put_segment(&io->es, &sregs->es);
+	put_segment_memo(&io->ds, &sregs->ds, ctx, VMM_SEG_MEMO_DS);
+	put_segment_memo(&io->es, &sregs->es, ctx, VMM_SEG_MEMO_ES);
 	io->rcx = regs->rcx;
 	io->rsi = regs->rsi;
 	io->rdi = regs->rdi;

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Pure translation of a KVM exit (struct kvm_run + sync regs) into TLFS intercept messages. */
+/*
+ * Pure translation of a KVM exit (struct kvm_run + sync regs) into TLFS intercept messages: the
+ * message depends only on the kvm_run contents and the context (a segment memo only saves work).
+ */
 #ifndef VMM_DECODE_H
 #define VMM_DECODE_H
 
@@ -9,6 +12,18 @@
 #include <linux/kvm.h>
 
 #include "hv/message.h"
+
+/*
+ * A VP's segments rarely change between exits: the last KVM segment seen in each of the three
+ * positions every port exit carries (CS, DS, ES) and its TLFS form, so that a repeat costs one
+ * comparison instead of packing eight attribute fields. The answer never depends on it.
+ */
+enum { VMM_SEG_MEMO_CS, VMM_SEG_MEMO_DS, VMM_SEG_MEMO_ES, VMM_SEG_MEMO_COUNT };
+
+struct vmm_segment_memo {            /* zero-initialised is valid */
+	struct kvm_segment raw[VMM_SEG_MEMO_COUNT];
+	struct hv_x64_segment packed[VMM_SEG_MEMO_COUNT];
+};
 
 struct vmm_decode_ctx {
 	uint32_t vp_index;
@@ -21,6 +36,7 @@ struct vmm_decode_ctx {
 	 */
 	int (*gpa_is_protected)(void *opaque, uint64_t gpa);
 	void *opaque;
+	struct vmm_segment_memo *memo;   /* optional; owned by the VP's thread */
 };
 
 /* How many messages the exit in `run` turns into (elements of a string port access, else 1). */

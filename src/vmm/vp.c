@@ -25,6 +25,7 @@ void vp_init(struct vp *vp, uint32_t index, struct vmm_router *router, void *own
 		vp->vcpu[v].fd = -1;
 		vp->dctx[v].vp_index = index;
 		vp->dctx[v].vtl = (uint8_t)v;
+		vp->dctx[v].memo = &vp->seg_memo[v];
 	}
 }
 

@@ -23,6 +23,7 @@ struct vp {
 	uint32_t index;
 	struct vmm_vcpu vcpu[VP_MAX_VTL];      /* fd -1 where the VTL is not enabled */
 	struct vmm_decode_ctx dctx[VP_MAX_VTL];
+	struct vmm_segment_memo seg_memo[VP_MAX_VTL];   /* behind dctx[].memo */
 	uint8_t active_vtl;
 	int switch_to;                         /* -1, or the VTL to make active after this exit */
 	bool pending[VP_MAX_VTL];              /* vCPU exited and KVM still has to complete it */
