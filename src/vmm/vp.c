@@ -322,6 +322,8 @@ static int inject_interrupts(struct vp *vp)
 		if (ret)
 			return ret;
 		vmm_vic_ack(vp->vic, (uint8_t)vector);
+		vp->irq_rip = c->run->s.regs.regs.rip;
+		vp->irq_rip_valid = true;
 		c->run->request_interrupt_window = 0;
 		return 0;
 	}

@@ -53,6 +53,13 @@ struct vp {
 	int in_guest;                    /* inside KVM_RUN (atomic): see vp_quiesce */
 	const int *pausing;              /* the partition asks VPs to stay out of the guest (atomic) */
 	uint64_t vtl_switches;
+	/*
+	 * RIP at which the last interrupt was injected into VTL0 (valid until the next HLT exit):
+	 * an interrupt taken right at a `hlt` must wake that hlt (see halt.c).
+	 */
+	uint64_t irq_rip;
+	bool irq_rip_valid;
+	uint64_t hlt_rewakes;            /* HLTs that returned at once for that reason */
 };
 
 /* Zero the VP and mark every vCPU absent. */

@@ -166,6 +166,30 @@ static void test_halt(void **state)
 	r = route(fx);
 	assert_int_equal(r.action, VMM_ACT_RESUME);
 	assert_string_equal(r.reason, "hlt: woken by a stop");
+	/*
+	 * An interrupt injected with RIP on this very hlt (KVM reports RIP past the 1-byte hlt)
+	 * wakes it at once, without anything pending; one injected elsewhere does not. (With the
+	 * VP's stop still requested the wait below would return at once too, so clear it first.)
+	 */
+	fx->p.vps[0].vp.stop_requested = 0;
+	fx->run->exit_reason = KVM_EXIT_HLT;
+	fx->run->s.regs.regs.rip = 0x101235;
+	fx->p.vps[0].vp.irq_rip = 0x101234;
+	fx->p.vps[0].vp.irq_rip_valid = true;
+	r = route(fx);
+	assert_int_equal(r.action, VMM_ACT_RESUME);
+	assert_string_equal(r.reason, "hlt: woken by the interrupt taken at it");
+	assert_false(fx->p.vps[0].vp.irq_rip_valid);
+	assert_int_equal(fx->p.vps[0].vp.hlt_rewakes, 1);
+	/* elsewhere (here: on the instruction after the hlt): the hlt sleeps as usual */
+	fx->p.vps[0].vp.irq_rip = 0x101235;
+	fx->p.vps[0].vp.irq_rip_valid = true;
+	vmm_vic_raise(&fx->p.vps[0].vic, 0x51, true);   /* above 0x40, still in service */
+	r = route(fx);
+	assert_string_equal(r.reason, "hlt: woken by an interrupt");
+	assert_false(fx->p.vps[0].vp.irq_rip_valid);
+	assert_int_equal(fx->p.vps[0].vp.hlt_rewakes, 1);
+	vmm_vic_ack(&fx->p.vps[0].vic, 0x51);
 	/* An open interrupt window needs nothing but a resume. */
 	fx->run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
 	assert_int_equal(route(fx).action, VMM_ACT_RESUME);
