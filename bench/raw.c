@@ -59,10 +59,6 @@
 #define VTL1_MEM_SIZE HVRUN_VTL1_MEM_DEFAULT
 #define PORT_MARK 0x81u
 
-#define VSM_CONFIG_INTERCEPT_PAGE (1ull << 12)
-#define HV_MAP_GPA_WRITABLE 0x2u
-#define ENTRY_VTL_CALL 1u
-#define ENTRY_INTERCEPT 3u
 
 #define EXIT_TRIPLE_FAULT 120
 #define EXIT_KVM_ERROR 121
@@ -457,7 +453,7 @@ static void hypercall(int vtl, struct kvm_regs *g)
 	case HVCALL_VTL_CALL:
 		if (vtl != 0 || R.v[1].vcpu < 0)
 			die("VtlCall without VTL1");
-		v = ENTRY_VTL_CALL;
+		v = HV_VTL_ENTRY_VTL_CALL;
 		set_assist(1, HV_VP_ASSIST_ENTRY_REASON, &v, 4);
 		switch_to(1);
 		return;
@@ -502,7 +498,7 @@ static void hypercall(int vtl, struct kvm_regs *g)
 			memcpy(&name, in + 16 + 32 * i, 4);
 			memcpy(&v, in + 16 + 32 * i + 16, 8);
 			if (name == HV_REG_VSM_PARTITION_CONFIG && vtl == 1)
-				R.intercept_page = v & VSM_CONFIG_INTERCEPT_PAGE;
+				R.intercept_page = v & HV_VSM_CONFIG_INTERCEPT_PAGE;
 		}
 		g->rax = reps << 32;
 		break;
@@ -654,7 +650,7 @@ static int handle_exit(void)
 	case KVM_EXIT_MMIO:
 		if (vtl == 0 && run->mmio.is_write && R.ro_gpa && run->mmio.phys_addr - R.ro_gpa < PAGE &&
 		    R.intercept_page && (R.v[1].assist & 1)) {
-			uint32_t reason = ENTRY_INTERCEPT;
+			uint32_t reason = HV_VTL_ENTRY_INTERCEPT;
 			set_assist(1, HV_VP_ASSIST_ENTRY_REASON, &reason, 4);
 			switch_to(1);
 		} else if (!run->mmio.is_write) {

@@ -24,6 +24,7 @@
  * timed loop is a ~20 ms busy-wait on the TSC.
  */
 #include "guest.h"
+#include "hypercall.h"
 #include "idt.h"
 #include "hv/tlfs.h"
 #include "x86.h"
@@ -159,16 +160,11 @@ static uint64_t hvcall_rbx(uint64_t ctl, uint64_t in, uint64_t out, uint64_t *rb
 /* Same, also returning RCX, RDX and R8 as they are after the call. */
 static uint64_t hvcall_regs(uint64_t ctl, uint64_t in, uint64_t out, uint64_t after[3])
 {
-	register uint64_t r8 __asm__("r8") = out;
-	uint64_t rax;
+	uint64_t rax = hv_page_call_regs(hcpage, &ctl, &in, &out);
 
-	__asm__ volatile("call *%[fn]"
-			 : "=&a"(rax), "+c"(ctl), "+d"(in), "+r"(r8)
-			 : [fn] "r"(hcpage)
-			 : "memory", "cc");
 	after[0] = ctl;
 	after[1] = in;
-	after[2] = r8;
+	after[2] = out;
 	return rax;
 }
 

@@ -10,19 +10,28 @@
 /*
  * Call the hypercall page entry at `entry` (the page itself for a hypercall): RCX control,
  * RDX input GPA (or fast input), R8 output GPA (or fast input); the result comes back in RAX.
- * Everything else is preserved by the trampoline, as the TLFS promises.
+ * *control, *rdx and *r8 get the registers as they are after the call, so a test can check
+ * that the trampoline preserved them, as the TLFS promises.
  */
-static inline __attribute__((always_inline)) uint64_t hv_page_call(uintptr_t entry, uint64_t control,
-								   uint64_t rdx, uint64_t r8)
+static inline __attribute__((always_inline)) uint64_t hv_page_call_regs(uintptr_t entry, uint64_t *control,
+									uint64_t *rdx, uint64_t *r8)
 {
-	register uint64_t r8r __asm__("r8") = r8;
+	register uint64_t r8r __asm__("r8") = *r8;
 	uint64_t rax;
 
 	__asm__ volatile("call *%[entry]"
-			 : "=a"(rax), "+c"(control), "+d"(rdx), "+r"(r8r)
+			 : "=a"(rax), "+c"(*control), "+d"(*rdx), "+r"(r8r)
 			 : [entry] "r"(entry)
 			 : "memory", "cc");
+	*r8 = r8r;
 	return rax;
+}
+
+/* The same when only RAX matters. */
+static inline __attribute__((always_inline)) uint64_t hv_page_call(uintptr_t entry, uint64_t control,
+								   uint64_t rdx, uint64_t r8)
+{
+	return hv_page_call_regs(entry, &control, &rdx, &r8);
 }
 
 /* The control word of a rep call. */

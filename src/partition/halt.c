@@ -16,9 +16,12 @@
 static int halt_handle(void *opaque, const struct vmm_exit *exit, struct vmm_reply *reply)
 {
 	struct part_vp *pvp = part_vp_of(exit->vp);
+	const struct hv_x64_intercept_header *h = vmm_msg_intercept(exit->msg);
+	/* Interrupts are injected into VTL0 only (vp.c): a VTL1 hlt is never the one they woke. */
+	unsigned msg_vtl = (h->execution_state & HV_EXEC_STATE_VTL_MASK) >> HV_EXEC_STATE_VTL_SHIFT;
 
 	(void)opaque;
-	if (!(vmm_msg_intercept(exit->msg)->rflags & X86_RFLAGS_IF)) {
+	if (!(h->rflags & X86_RFLAGS_IF)) {
 		reply->action = VMM_ACT_STOP;
 		reply->status = HVRUN_EXIT_OK;
 		reply->reason = "hlt with interrupts disabled";
@@ -34,13 +37,16 @@ static int halt_handle(void *opaque, const struct vmm_exit *exit, struct vmm_rep
 	 * nested emulation: KVM reported the vCPU ready for injection with RIP on the hlt of
 	 * `sti; hlt`, and about one SynIC test run in a hundred stalled for seconds).
 	 */
-	if (pvp->vp.irq_rip_valid && pvp->vp.irq_rip == vmm_msg_intercept(exit->msg)->rip - 1) {
+	if (msg_vtl == 0) {
+		bool at_this_hlt = pvp->vp.irq_rip_valid && pvp->vp.irq_rip == h->rip - 1;
+
 		pvp->vp.irq_rip_valid = false;
-		pvp->vp.hlt_rewakes++;
-		reply->reason = "hlt: woken by the interrupt taken at it";
-		return 0;
+		if (at_this_hlt) {
+			pvp->vp.hlt_rewakes++;
+			reply->reason = "hlt: woken by the interrupt taken at it";
+			return 0;
+		}
 	}
-	pvp->vp.irq_rip_valid = false;
 	if (vmm_vic_wait(&pvp->vic, &pvp->vp.stop_requested, HALT_POLL_MS))
 		reply->reason = "hlt: woken by an interrupt";
 	else
